@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Builds spire-server and spire-agent from the Go module proxy once and caches them per version.
+#
+# Usage: scripts/spire.sh [--check]
+#   Prints the directory holding spire-server and spire-agent on stdout (one line); progress goes
+#   to stderr. With --check nothing is built: exit 0 and print the directory if it is cached.
+#
+# Cache: ${AKEYLESS_UPSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/akeyless-upstream}/spire-<ver>/bin
+# The version is SPIRE_VERSION (default v1.13.3). The cache lives outside the build and work
+# trees so that a fresh build directory or a new clone does not rebuild SPIRE.
+#
+# Exit status: 0 ready, 1 build failed (the Go error is printed), 2 no usable Go toolchain,
+# 3 (--check only) not cached yet.
+set -euo pipefail
+
+SPIRE_VERSION="${SPIRE_VERSION:-v1.13.3}"
+cache_root="${AKEYLESS_UPSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/akeyless-upstream}"
+dest="$cache_root/spire-$SPIRE_VERSION"
+bin_dir="$dest/bin"
+
+log() { printf 'spire.sh: %s\n' "$*" >&2; }
+
+is_cached() { [[ -x "$bin_dir/spire-server" && -x "$bin_dir/spire-agent" ]]; }
+
+if is_cached; then
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+if [[ "${1:-}" == "--check" ]]; then
+  log "SPIRE $SPIRE_VERSION is not cached in $bin_dir"
+  exit 3
+fi
+
+# == Go toolchain ==
+# The official tarball installs to /usr/local/go, which is often not on PATH in scripts.
+export PATH="$PATH:/usr/local/go/bin:$HOME/go/bin"
+if ! command -v go >/dev/null 2>&1; then
+  log "no Go toolchain found (looked on PATH and in /usr/local/go/bin)."
+  log "Install Go >= 1.21 from https://go.dev/dl/ (e.g. unpack go1.25.x.linux-amd64.tar.gz into"
+  log "/usr/local) and re-run; Debian 12's golang package (1.19) is too old to build SPIRE."
+  exit 2
+fi
+go_version="$(go env GOVERSION 2>/dev/null || true)"
+go_minor="$(sed -n 's/^go1\.\([0-9][0-9]*\).*/\1/p' <<<"$go_version")"
+if [[ -z "$go_minor" || "$go_minor" -lt 21 ]]; then
+  log "Go at $(command -v go) is ${go_version:-of unknown version}; SPIRE $SPIRE_VERSION needs"
+  log "a newer one. Install Go >= 1.21 from https://go.dev/dl/: from 1.21 on, GOTOOLCHAIN=auto"
+  log "fetches the exact toolchain SPIRE's go.mod asks for from the module proxy."
+  exit 2
+fi
+# Some installs pin GOTOOLCHAIN=local in $GOROOT/go.env; SPIRE's go.mod may need a newer Go than
+# the one installed, which only 'auto' can fetch. A newer local Go is used as is.
+export GOTOOLCHAIN=auto
+
+mkdir -p "$cache_root"
+# One build at a time per cache: parallel test runs and the demo may all ask at once.
+exec 9>"$cache_root/.spire-$SPIRE_VERSION.lock"
+if ! flock -n 9; then
+  log "another process is building SPIRE $SPIRE_VERSION; waiting for it"
+  flock 9
+fi
+if is_cached; then
+  printf '%s\n' "$bin_dir"
+  exit 0
+fi
+
+# The temp dir sits next to the destination so that the final rename is atomic (same file
+# system): an interrupted build never leaves a half-filled cache entry.
+work="$(mktemp -d "$cache_root/.spire-$SPIRE_VERSION.tmp.XXXXXX")"
+cleanup() { chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+log "building SPIRE $SPIRE_VERSION with $go_version (first time only; takes several minutes)"
+log "downloading github.com/spiffe/spire@$SPIRE_VERSION from ${GOPROXY:-$(go env GOPROXY)}"
+if ! mod_json="$(cd "$work" && go mod download -json \
+    "github.com/spiffe/spire@$SPIRE_VERSION" 2>"$work/download.err")"; then
+  log "go mod download failed:"
+  cat "$work/download.err" >&2
+  [[ -n "${mod_json:-}" ]] && printf '%s\n' "$mod_json" >&2
+  exit 1
+fi
+src_dir="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <<<"$mod_json")"
+if [[ ! -f "$src_dir/go.mod" ]]; then
+  log "the module download did not produce a source tree (Dir=$src_dir)"
+  exit 1
+fi
+
+# The module cache is read-only; a writable copy lets 'go build' update go.sum if it must.
+cp -r "$src_dir" "$work/src"
+chmod -R u+w "$work/src"
+mkdir -p "$work/out/bin"
+
+log "compiling ./cmd/spire-server and ./cmd/spire-agent (progress: go's own lines below)"
+if ! (cd "$work/src" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED="${CGO_ENABLED:-1}" \
+    go build -o "$work/out/bin/" ./cmd/spire-server ./cmd/spire-agent); then
+  log "go build of SPIRE $SPIRE_VERSION failed (see the error above)"
+  exit 1
+fi
+for b in spire-server spire-agent; do
+  if [[ ! -x "$work/out/bin/$b" ]]; then
+    log "go build finished but $b is missing"
+    exit 1
+  fi
+done
+printf '%s built by %s on %s\n' "$SPIRE_VERSION" "$go_version" "$(date -u +%FT%TZ)" \
+  >"$work/out/BUILD-INFO"
+
+rm -rf "$dest"
+mv "$work/out" "$dest"
+log "SPIRE $SPIRE_VERSION ready in $bin_dir"
+printf '%s\n' "$bin_dir"
