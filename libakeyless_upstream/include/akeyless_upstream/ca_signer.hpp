@@ -24,10 +24,10 @@ inline constexpr std::chrono::seconds kCaBackdate{10};
 
 // MintedCa: the answer to one MintX509CA request.
 struct MintedCa {
-  Certificate certificate;          // the minted intermediate CA
-  std::vector<Certificate> chain;   // minted first, then the material's chain_after_minted
-  std::vector<Certificate> roots;   // the material's roots
-  bool ttl_clamped = false;         // NotAfter was cut to the signing certificate's NotAfter
+  Certificate certificate;                // the minted intermediate CA
+  std::vector<Certificate> chain;         // minted first, then the material's chain_after_minted
+  std::vector<Certificate> roots;         // the material's roots
+  bool ttl_clamped = false;               // NotAfter was cut to the signing certificate's NotAfter
   std::chrono::seconds requested_ttl{0};  // the TTL asked for after the 0 → 1 h default
 };
 

@@ -95,7 +95,8 @@ class Certificate {
 // messages, e.g. "certificate item's certificate_pem" or "roots bundle".
 // Errors: kInvalidArgument "<what> contains no CERTIFICATE block" when there is none, or
 // "<what>: certificate N does not parse (...)" for a damaged block.
-Result<std::vector<Certificate>> parse_certificates_pem(std::string_view pem, std::string_view what);
+Result<std::vector<Certificate>> parse_certificates_pem(std::string_view pem,
+                                                        std::string_view what);
 
 // to_pem concatenates the certificates' PEM blocks, in order.
 std::string to_pem(const std::vector<Certificate>& certificates);

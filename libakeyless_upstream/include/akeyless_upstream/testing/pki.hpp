@@ -19,20 +19,20 @@ namespace akeyless_upstream::testing {
 // CaOptions describes one certificate to make. Despite the name it also describes leaves
 // (is_ca = false), e.g. the emulator's TLS server certificate (dns_sans/ip_sans, server_auth).
 struct CaOptions {
-  std::string common_name;                    // subject is CN=<common_name> only
-  KeyType key_type = KeyType::kEcP256;        // type of the new key
+  std::string common_name;                         // subject is CN=<common_name> only
+  KeyType key_type = KeyType::kEcP256;             // type of the new key
   std::chrono::seconds lifetime{365 * 24 * 3600};  // NotAfter = now + lifetime (may be negative)
-  std::chrono::seconds backdate{3600};        // NotBefore = now - backdate
-  bool is_ca = true;                          // basicConstraints CA:TRUE (critical) or CA:FALSE
-  std::optional<int> path_len;                // pathLenConstraint for CAs
-  bool key_cert_sign = true;                  // CA keyUsage keyCertSign|cRLSign; false: digitalSignature only
-  bool include_ski = true;                    // add a SubjectKeyIdentifier
-  std::vector<std::string> dns_sans;          // SubjectAltName dNSName entries
-  std::vector<std::string> ip_sans;           // SubjectAltName iPAddress entries ("127.0.0.1", "::1")
-  bool server_auth = false;                   // extendedKeyUsage serverAuth
-  std::vector<std::string> uri_sans;          // SubjectAltName URI entries
-  std::optional<PrivateKey> key;              // use this key instead of generating one
-  std::optional<TimePoint> now;               // the "now" the validity is computed from
+  std::chrono::seconds backdate{3600};             // NotBefore = now - backdate
+  bool is_ca = true;            // basicConstraints CA:TRUE (critical) or CA:FALSE
+  std::optional<int> path_len;  // pathLenConstraint for CAs
+  bool key_cert_sign = true;    // CA keyUsage keyCertSign|cRLSign; false: digitalSignature only
+  bool include_ski = true;      // add a SubjectKeyIdentifier
+  std::vector<std::string> dns_sans;  // SubjectAltName dNSName entries
+  std::vector<std::string> ip_sans;   // SubjectAltName iPAddress entries ("127.0.0.1", "::1")
+  bool server_auth = false;           // extendedKeyUsage serverAuth
+  std::vector<std::string> uri_sans;  // SubjectAltName URI entries
+  std::optional<PrivateKey> key;      // use this key instead of generating one
+  std::optional<TimePoint> now;       // the "now" the validity is computed from
 };
 
 // IssuedCertificate: a certificate with its private key.
