@@ -48,9 +48,6 @@ if [[ -z "$go_minor" || "$go_minor" -lt 21 ]]; then
   log "fetches the exact toolchain SPIRE's go.mod asks for from the module proxy."
   exit 2
 fi
-# Some installs pin GOTOOLCHAIN=local in $GOROOT/go.env; SPIRE's go.mod may need a newer Go than
-# the one installed, which only 'auto' can fetch. A newer local Go is used as is.
-export GOTOOLCHAIN=auto
 
 mkdir -p "$cache_root"
 # One build at a time per cache: parallel test runs and the demo may all ask at once.
@@ -83,6 +80,17 @@ src_dir="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <<<"
 if [[ ! -f "$src_dir/go.mod" ]]; then
   log "the module download did not produce a source tree (Dir=$src_dir)"
   exit 1
+fi
+
+# A local Go at least as new as SPIRE's go.mod asks for is used as is. An older one (>= 1.21) can
+# fetch the exact toolchain from the module proxy, but only with GOTOOLCHAIN=auto: some installs
+# pin GOTOOLCHAIN=local in $GOROOT/go.env.
+need_go="$(sed -n 's/^go \([0-9][0-9.]*\).*/\1/p' "$src_dir/go.mod" | head -n1)"
+have_go="${go_version#go}"
+if [[ -n "$need_go" && "$(printf '%s\n%s\n' "$need_go" "$have_go" | sort -V | head -n1)" != "$need_go" ]]; then
+  log "SPIRE $SPIRE_VERSION needs go $need_go, this machine has $have_go: letting the go command"
+  log "fetch go $need_go from the module proxy (GOTOOLCHAIN=auto)"
+  export GOTOOLCHAIN=auto
 fi
 
 # The module cache is read-only; a writable copy lets 'go build' update go.sum if it must.

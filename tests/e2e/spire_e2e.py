@@ -271,7 +271,7 @@ class Emulator:
         sel.register(self.proc.popen.stdout, selectors.EVENT_READ)
         if not sel.select(timeout=START_DEADLINE):
             raise Failure(f"emulator printed no ready line; log:\n{tail(self.proc.log_text())}")
-        return self.proc.popen.stdout.readline().strip()
+        return self.proc.popen.stdout.readline().decode(errors="replace").strip()
 
     def admin(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
