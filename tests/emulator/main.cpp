@@ -38,6 +38,7 @@ using asio::use_awaitable;
 constexpr auto kNoThrow = asio::experimental::as_tuple(use_awaitable);
 
 constexpr std::size_t kMaxRequestBody = 1024 * 1024;
+constexpr std::size_t kReadLimit = 64 * 1024 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
 
@@ -156,7 +157,9 @@ awaitable<void> serve_http(Stream& stream, emulator::State& state, emulator::Por
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(kMaxRequestBody);
+    // The parser reads up to kReadLimit so that an oversized (but not absurd) body can still be
+    // answered with 413; closing mid-upload would make the client see a reset instead.
+    parser.body_limit(kReadLimit);
     parser.header_limit(64 * 1024);
     beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     auto [read_ec, read_n] = co_await http::async_read(stream, buffer, parser, kNoThrow);
@@ -166,7 +169,7 @@ awaitable<void> serve_http(Stream& stream, emulator::State& state, emulator::Por
     }
 
     emulator::Request request = to_request(parser.get());
-    request.body_too_large = too_large;
+    request.body_too_large = too_large || request.body.size() > kMaxRequestBody;
     emulator::Outcome outcome = state.handle_request(request, kind);
     bool keep_alive = parser.get().keep_alive() && !too_large;
 
