@@ -255,6 +255,8 @@ std::string hint_for(ErrorCode code) {
       return "; check the item name (its full path, e.g. /SPIRE/ca)";
     case ErrorCode::kResourceExhausted:
       return "; the gateway is rate limiting, retry later";
+    case ErrorCode::kFailedPrecondition:
+      return "; certificate_name must name a certificate item";
     default:
       return "";
   }
@@ -346,6 +348,9 @@ Error map_gateway_error(std::string_view operation, int status, std::string_view
   } else if (status == 404 || contains_any(lower, {"not found", "doesn't exist",
                                                    "does not exist", "item not found"})) {
     code = ErrorCode::kNotFound;
+  } else if (contains_any(lower, {"not certificate", "not a certificate"})) {
+    // A read of another item type through the certificate operations.
+    code = ErrorCode::kFailedPrecondition;
   } else if (status >= 500 || status < 100) {
     code = ErrorCode::kUnavailable;
   } else if (status >= 400) {
@@ -430,7 +435,8 @@ Result<HttpResponse> AkeylessClient::Impl::post(
     bool retryable = false;
     if (!response.ok()) {
       failure = response.error().with_context(operation);
-      retryable = response.error().code() == ErrorCode::kUnavailable;
+      retryable = response.error().code() == ErrorCode::kUnavailable &&
+                  !is_tls_verification_failure(response.error());
     } else if (response->status != 200) {
       failure = map_gateway_error(operation, response->status, response->body.reveal());
       int status = response->status;

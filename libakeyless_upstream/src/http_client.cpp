@@ -154,19 +154,26 @@ std::string endpoint_text(const Url& url) {
   return url.host + ":" + std::to_string(url.port);
 }
 
+// kVerificationFailed starts the message of every certificate verification failure, so that
+// is_tls_verification_failure can recognise it after context has been prepended.
+constexpr std::string_view kVerificationFailed = "server certificate verification failed: ";
+
 // tls_failure explains a failed handshake; a verification failure says how to fix it.
 Error tls_failure(SSL* ssl_handle, const Url& url, const error_code& ec) {
   long verify = ssl_handle == nullptr ? X509_V_OK : SSL_get_verify_result(ssl_handle);
   std::string where = "TLS handshake with " + endpoint_text(url) + " failed: ";
+  if (verify != X509_V_OK) {
+    where += kVerificationFailed;
+  }
   if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
     return Error(ErrorCode::kUnavailable,
-                 where + "the server certificate does not name '" + url.host +
+                 where + "it does not name '" + url.host +
                      "'; use a host name (or address) in the URL that the certificate lists in "
                      "its subjectAltName");
   }
   if (verify != X509_V_OK) {
     return Error(ErrorCode::kUnavailable,
-                 where + "the server certificate is not trusted (" +
+                 where + "it is not trusted (" +
                      X509_verify_cert_error_string(verify) +
                      "); set gateway_ca_bundle_path (ca_bundle_path) to a PEM file holding the CA "
                      "that issued the gateway's certificate");
@@ -175,6 +182,11 @@ Error tls_failure(SSL* ssl_handle, const Url& url, const error_code& ec) {
 }
 
 }  // namespace
+
+bool is_tls_verification_failure(const Error& error) {
+  return error.code() == ErrorCode::kUnavailable &&
+         error.message().find(kVerificationFailed) != std::string::npos;
+}
 
 // == URL helpers ==
 

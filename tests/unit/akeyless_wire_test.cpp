@@ -92,6 +92,8 @@ TEST_CASE("gateway errors map to specific codes and keep the gateway's reason", 
       {500, R"({"error":"internal"})", aku::ErrorCode::kUnavailable},
       {503, "<html>bad gateway</html>", aku::ErrorCode::kUnavailable},
       {400, R"({"error":"malformed name"})", aku::ErrorCode::kInvalidArgument},
+      {400, R"({"error":"item /x is of type STATIC_SECRET, not CERTIFICATE"})",
+       aku::ErrorCode::kFailedPrecondition},
       {302, "", aku::ErrorCode::kUnavailable},
   };
   for (const Case& c : cases) {

@@ -87,6 +87,11 @@ struct HttpResponse {
   SecretString body;
 };
 
+// is_tls_verification_failure says whether a send() error is the server failing certificate
+// verification (untrusted CA, host name mismatch). Such a failure is a configuration problem:
+// retrying cannot help.
+bool is_tls_verification_failure(const Error& error);
+
 // HttpClientOptions configures one client.
 struct HttpClientOptions {
   // PEM file of the CA certificates to trust; empty means the system trust store.
