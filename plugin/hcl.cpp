@@ -505,6 +505,23 @@ class Parser {
   }
 
  private:
+  // Nesting is bounded so that hostile input cannot exhaust the stack; real configurations
+  // nest a handful of levels.
+  static constexpr int kMaxDepth = 100;
+
+  struct DepthGuard {
+    explicit DepthGuard(int& depth) : depth_(++depth) {}
+    ~DepthGuard() { --depth_; }
+    DepthGuard(const DepthGuard&) = delete;
+    DepthGuard& operator=(const DepthGuard&) = delete;
+    int& depth_;
+  };
+
+  static Error too_deep(Position position) {
+    return syntax_error(position, "blocks and lists are nested more than " +
+                                      std::to_string(kMaxDepth) + " levels deep");
+  }
+
   const Token& peek(std::size_t ahead = 0) const {
     std::size_t index = std::min(index_ + ahead, tokens_.size() - 1);
     return tokens_[index];
@@ -533,6 +550,10 @@ class Parser {
   // A body is a sequence of items up to `end` ('}' or end of input). Items may be separated by
   // commas; newlines carry no meaning in HCL v1.
   Result<Value> parse_body(TokenType end, Position position) {
+    DepthGuard guard(depth_);
+    if (depth_ > kMaxDepth) {
+      return too_deep(position);
+    }
     Object members;
     while (peek().type != end) {
       if (peek().type == TokenType::kEof) {
@@ -683,6 +704,10 @@ class Parser {
 
   // `[a, b, c]` with an optional trailing comma; elements may be objects.
   Result<Value> parse_list(Position position) {
+    DepthGuard guard(depth_);
+    if (depth_ > kMaxDepth) {
+      return too_deep(position);
+    }
     List items;
     while (peek().type != TokenType::kRightBracket) {
       if (peek().type == TokenType::kEof) {
@@ -711,6 +736,7 @@ class Parser {
   // last_end_ is the end offset of the token consumed last: the end of the value just parsed.
   std::size_t last_end_ = 0;
   bool json_ = false;
+  int depth_ = 0;
 };
 
 // == printer ==

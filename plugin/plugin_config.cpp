@@ -563,8 +563,7 @@ Result<PluginConfig> parse_plugin_config(std::string_view hcl_text, const EnvLoo
   std::string text = analysis.problems.front();
   if (analysis.problems.size() > 1) {
     std::size_t more = analysis.problems.size() - 1;
-    text += " (and " + std::to_string(more) + " more problem" + (more == 1 ? "" : "s") +
-            "; the check command lists them all)";
+    text += " (and " + std::to_string(more) + " more problem" + (more == 1 ? "" : "s") + ")";
   }
   return Error(ErrorCode::kInvalidArgument, std::move(text));
 }

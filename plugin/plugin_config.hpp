@@ -46,7 +46,8 @@ struct PluginConfig {
 
 // parse_plugin_config reads plugin_data (HCL v1 block form, quoted-key form, or JSON) and
 // validates it. `env` is consulted for AKEYLESS_ACCESS_KEY. Errors: kInvalidArgument with the
-// first problem found (and a count of the others).
+// first problem found, followed by " (and N more problems)" when there are others
+// (validate_plugin_config lists them all).
 Result<PluginConfig> parse_plugin_config(std::string_view hcl_text, const EnvLookup& env);
 
 // validate_plugin_config returns every problem in plugin_data, in the order found; empty means

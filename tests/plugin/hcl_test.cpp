@@ -233,6 +233,18 @@ TEST_CASE("parse errors give line and column and say what was expected", "[hcl]"
         "line 1, column 5: null is not supported; leave the key out instead");
 }
 
+TEST_CASE("parse rejects hostile nesting instead of exhausting the stack", "[hcl]") {
+  CHECK(parse_error("a = " + std::string(100000, '[')) ==
+        "line 1, column 104: blocks and lists are nested more than 100 levels deep");
+  std::string blocks;
+  for (int i = 0; i < 200; ++i) {
+    blocks += "b { ";
+  }
+  CHECK_THAT(parse_error(blocks), Catch::Contains("nested more than 100 levels deep"));
+  std::string fine = "a = " + std::string(50, '[') + std::string(50, ']');
+  CHECK(parse_ok(fine).find("a")->is_list());
+}
+
 TEST_CASE("parse errors never repeat a string's content", "[hcl]") {
   const std::string secret = "Zq9+SecretKeyMaterial/0123456789abcdefXYZ==";
   for (const std::string& text : {
