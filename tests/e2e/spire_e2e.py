@@ -577,10 +577,15 @@ def write_plugin_data_file(path, data):
     os.replace(path + ".tmp", path)
 
 
+def is_plugin_line(line):
+    """Whether a SPIRE log line came from the plugin's stderr (not from SPIRE's catalog about
+    the plugin): go-plugin names the logger after the binary, so subsystem_name carries it."""
+    return "akeyless-upstream-sm" in str(line.get("subsystem_name", ""))
+
+
 def plugin_log_lines(server):
     """SPIRE log lines that came from the external plugin's stderr."""
-    return [l for l in server.log_lines()
-            if l.get("external") is True or str(l.get("external")) == "true"]
+    return [l for l in server.log_lines() if is_plugin_line(l)]
 
 
 def assert_plugin_logs_parsed(server):
@@ -591,9 +596,8 @@ def assert_plugin_logs_parsed(server):
     check(not raw, f"plugin log lines reached SPIRE unparsed: {raw[:3]}")
     levels = {l.get("level") for l in lines}
     check("info" in levels, f"no info-level plugin line in SPIRE's log (levels: {levels})")
-    sub = {l.get("subsystem_name") for l in lines}
-    check(any(s and "akeyless-upstream-sm" in s for s in sub),
-          f"plugin lines lack subsystem_name naming the binary: {sub}")
+    check(any(l.get("msg") == "Configured Akeyless upstream authority" for l in lines),
+          "the plugin's Configure line is missing from SPIRE's log")
     log(f"plugin log lines parsed by SPIRE: {len(lines)} lines, levels {sorted(levels)}")
 
 
@@ -680,9 +684,12 @@ def case_data_file_sigusr1(c):
              lambda: any(l.get("msg") == "Plugin reconfigured"
                          for l in server.log_lines()[before:]),
              60, proc=server.proc)
-    new_plugin = [l for l in plugin_log_lines(server)[0:]
-                  if "configur" in str(l.get("msg", "")).lower()]
-    check(new_plugin, "the plugin logged no Configure line")
+    # The plugin's own Configure line names the item it now reads.
+    reconfigured = [l for l in server.log_lines()[before:]
+                    if is_plugin_line(l) and l.get("certificate_name") == "/e2e/b"]
+    check(reconfigured, "the plugin logged no Configure line naming the new certificate_name")
+    log(f"plugin after SIGUSR1: {reconfigured[0].get('msg')} "
+        f"(certificate_name={reconfigured[0].get('certificate_name')})")
     prepare_and_activate(server)
     verify_chain(c.work, server.mint(os.path.join(c.work, "m2")), root_b, "after SIGUSR1")
 
@@ -725,7 +732,7 @@ def case_gateway_down(c):
     prepare_and_activate(server)
     verify_chain(c.work, server.mint(os.path.join(c.work, "outage")), root, "during outage")
     warns = [l for l in server.log_lines()[before:]
-             if l.get("external") and l.get("level") == "warning"]
+             if is_plugin_line(l) and l.get("level") == "warning"]
     check(warns, "no plugin warning in SPIRE's log for serving the last good copy")
     log(f"warning seen: {warns[0].get('msg')}")
 
@@ -779,6 +786,7 @@ def main(argv):
             return 2
         log(f"== {name}: {fn.__doc__.strip().splitlines()[0]}")
         case = None
+        failed = False
         try:
             case = Case(name)
             fn(case)
@@ -786,7 +794,7 @@ def main(argv):
         except Skip as e:
             if os.environ.get("CI") == "true":
                 log(f"FAIL {name}: would skip, but CI=true requires it to run: {e}")
-                status = 1
+                status, failed = 1, True
             else:
                 log(f"SKIP {name}: {e}")
                 status = status or SKIP
@@ -794,11 +802,11 @@ def main(argv):
             log(f"FAIL {name}: {e}")
             if not isinstance(e, Failure):
                 traceback.print_exc()
-            status = 1
+            status, failed = 1, True
         finally:
             _stop_all()
             if case is not None:
-                if os.environ.get("E2E_KEEP") or status == 1:
+                if os.environ.get("E2E_KEEP") or failed:
                     log(f"kept {case.work} for inspection")
                 else:
                     shutil.rmtree(case.work, ignore_errors=True)
