@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <catch2/catch.hpp>
 
 #include "akeyless_upstream/ca_signer.hpp"
 #include "crypto_fixtures.hpp"
@@ -19,7 +19,9 @@ using std::chrono::seconds;
 
 namespace {
 
-std::string describe(const aku::Error& error) { return error.to_string(); }
+std::string describe(const aku::Error& error) {
+  return error.to_string();
+}
 
 // extension_critical returns 1/0 for a present extension's critical flag, -1 when absent.
 int extension_critical(const aku::Certificate& certificate, int nid) {
@@ -78,8 +80,8 @@ void check_minted(const aku::MintedCa& minted, const aku::Bytes& csr_der,
 
   // SKI: SHA-1 of the CSR key's BIT STRING contents; AKI: the signing certificate's SKI.
   CHECK(ca.subject_key_id() == sha1_of(csr.public_key_bits));
-  aku::Bytes expected_aki = signing.subject_key_id().empty() ? signing.computed_key_id()
-                                                             : signing.subject_key_id();
+  aku::Bytes expected_aki =
+      signing.subject_key_id().empty() ? signing.computed_key_id() : signing.subject_key_id();
   CHECK(ca.authority_key_id() == expected_aki);
   CHECK(extension_critical(ca, NID_subject_key_identifier) == 0);
   CHECK(extension_critical(ca, NID_authority_key_identifier) == 0);
@@ -181,9 +183,10 @@ TEST_CASE("mint copies a SPIRE CSR's subject byte for byte, serialNumber attribu
   CHECK(minted->certificate.subject().find("CN=") == std::string::npos);
 }
 
-TEST_CASE("mint copies requested extensions but keeps basicConstraints, keyUsage, SKI and AKI "
-          "its own",
-          "[ca_signer]") {
+TEST_CASE(
+    "mint copies requested extensions but keeps basicConstraints, keyUsage, SKI and AKI "
+    "its own",
+    "[ca_signer]") {
   const auto& root = root_ca(aku::KeyType::kEcP256);
   aku::CaSigner signer(material_for({root.certificate}, root.key));
   aku::CsrSpec spec = aku::spire_like_csr_spec(kTrustDomain);
@@ -214,17 +217,20 @@ TEST_CASE("mint copies requested extensions but keeps basicConstraints, keyUsage
   const ASN1_OCTET_STRING* value =
       X509_EXTENSION_get_data(X509_get_ext(minted->certificate.native(), custom));
   CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(value)),
-                    static_cast<std::size_t>(ASN1_STRING_length(value))) == "\x04\x03" "abc");
+                    static_cast<std::size_t>(ASN1_STRING_length(value))) ==
+        "\x04\x03"
+        "abc");
   check_with_openssl(*minted);
 }
 
-TEST_CASE("mint with an intermediate upstream and a roots bundle chains minted, intermediate "
-          "to the bundle root",
-          "[ca_signer]") {
+TEST_CASE(
+    "mint with an intermediate upstream and a roots bundle chains minted, intermediate "
+    "to the bundle root",
+    "[ca_signer]") {
   auto root = make_root("Bundle Root");
   auto intermediate = make_intermediate(root, "Akeyless Intermediate");
-  auto material = material_for({intermediate.certificate}, intermediate.key,
-                               root.certificate.pem());
+  auto material =
+      material_for({intermediate.certificate}, intermediate.key, root.certificate.pem());
   aku::CaSigner signer(material);
   aku::Bytes csr = spire_csr(cached_key(aku::KeyType::kEcP256));
 
@@ -249,8 +255,8 @@ TEST_CASE("mint with a two-level upstream chain serves every non-root certificat
   auto root = make_root("Deep Root", aku::KeyType::kRsa2048);
   auto middle = make_intermediate(root, "Middle CA", aku::KeyType::kEcP384);
   auto signing = make_intermediate(middle, "Signing CA", aku::KeyType::kEcP256);
-  auto material = material_for({signing.certificate, middle.certificate, root.certificate},
-                               signing.key);
+  auto material =
+      material_for({signing.certificate, middle.certificate, root.certificate}, signing.key);
   CHECK(material->roots() == std::vector<aku::Certificate>{root.certificate});
   aku::CaSigner signer(material);
   aku::Bytes csr = spire_csr(cached_key(aku::KeyType::kRsa2048));
@@ -265,8 +271,7 @@ TEST_CASE("mint with a two-level upstream chain serves every non-root certificat
   check_with_openssl(*minted);
 }
 
-TEST_CASE("mint clamps NotAfter to the signing certificate's NotAfter and says so",
-          "[ca_signer]") {
+TEST_CASE("mint clamps NotAfter to the signing certificate's NotAfter and says so", "[ca_signer]") {
   pki::CaOptions options;
   options.common_name = "Short-lived Root";
   options.lifetime = seconds(1800);
@@ -305,9 +310,9 @@ TEST_CASE("mint uses a one-hour TTL when SPIRE sends preferred_ttl 0", "[ca_sign
 TEST_CASE("mint signs with SHA-384 for a P-384 upstream key and SHA-256 for P-256 and RSA",
           "[ca_signer]") {
   aku::Bytes csr = spire_csr(cached_key(aku::KeyType::kEcP256));
-  for (auto [type, digest] : {std::pair{aku::KeyType::kEcP384, NID_sha384},
-                              std::pair{aku::KeyType::kEcP256, NID_sha256},
-                              std::pair{aku::KeyType::kRsa2048, NID_sha256}}) {
+  for (auto [type, digest] :
+       {std::pair{aku::KeyType::kEcP384, NID_sha384}, std::pair{aku::KeyType::kEcP256, NID_sha256},
+        std::pair{aku::KeyType::kRsa2048, NID_sha256}}) {
     const auto& root = root_ca(type);
     aku::CaSigner signer(material_for({root.certificate}, root.key));
     auto minted = signer.mint(csr, kTrustDomain, seconds(3600));
@@ -327,8 +332,8 @@ TEST_CASE("mint derives the AKI from the upstream key when the upstream CA has n
   auto material = material_for({root->certificate}, root->key);
   aku::CaSigner signer(material);
 
-  auto minted = signer.mint(spire_csr(cached_key(aku::KeyType::kEcP256)), kTrustDomain,
-                            seconds(3600));
+  auto minted =
+      signer.mint(spire_csr(cached_key(aku::KeyType::kEcP256)), kTrustDomain, seconds(3600));
   REQUIRE(minted.ok());
   CHECK(minted->certificate.authority_key_id() == root->certificate.computed_key_id());
   CHECK(minted->certificate.authority_key_id().size() == 20);
@@ -367,8 +372,8 @@ TEST_CASE("mint rejects bad CSRs with INVALID_ARGUMENT and a message naming the 
     aku::Bytes other = spire_csr(cached_key(aku::KeyType::kEcP256, 2));
     ParsedCsr mine = parse_csr(csr);
     ParsedCsr theirs = parse_csr(other);
-    auto at = std::search(csr.begin(), csr.end(), mine.public_key_der.begin(),
-                          mine.public_key_der.end());
+    auto at =
+        std::search(csr.begin(), csr.end(), mine.public_key_der.begin(), mine.public_key_der.end());
     REQUIRE(at != csr.end());
     std::copy(theirs.public_key_der.begin(), theirs.public_key_der.end(), at);
     expect_rejected(csr, "CSR signature does not verify");
@@ -390,8 +395,9 @@ TEST_CASE("mint rejects bad CSRs with INVALID_ARGUMENT and a message naming the 
     expect_rejected(csr_with(key, spec), "it has 2");
   }
   SECTION("a CSR whose URI SAN names another trust domain") {
-    expect_rejected(spire_csr(key, "other.example"), "\"spiffe://other.example\" is not the "
-                                                     "trust domain ID spiffe://example.org");
+    expect_rejected(spire_csr(key, "other.example"),
+                    "\"spiffe://other.example\" is not the "
+                    "trust domain ID spiffe://example.org");
   }
   SECTION("a CSR whose URI SAN has a trailing slash") {
     aku::CsrSpec spec = aku::spire_like_csr_spec(kTrustDomain);

@@ -94,8 +94,7 @@ TEST_CASE("parse_certificates_pem keeps order, skips other block types, and name
   CHECK(none.error().message() == "chain file contains no CERTIFICATE block");
 }
 
-TEST_CASE("key types have SPIRE's names and generated keys describe themselves",
-          "[private_key]") {
+TEST_CASE("key types have SPIRE's names and generated keys describe themselves", "[private_key]") {
   for (aku::KeyType type : kAllKeyTypes) {
     CHECK(aku::key_type_from_name(aku::key_type_name(type)) == type);
     CHECK(cached_key(type).type() == type);

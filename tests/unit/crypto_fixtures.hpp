@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <openssl/x509.h>
+#include <catch2/catch.hpp>
 
 #include "akeyless_upstream/ca_signer.hpp"
 #include "akeyless_upstream/certificate.hpp"
@@ -113,8 +113,8 @@ inline std::shared_ptr<const aku::UpstreamMaterial> material_for(
   if (bundle.has_value()) {
     bundle_view = *bundle;
   }
-  auto material = aku::UpstreamMaterial::load(aku::to_pem(certificates), secret_pkcs8(key),
-                                              bundle_view);
+  auto material =
+      aku::UpstreamMaterial::load(aku::to_pem(certificates), secret_pkcs8(key), bundle_view);
   INFO((material.ok() ? std::string("loaded") : material.error().to_string()));
   REQUIRE(material.ok());
   return std::make_shared<const aku::UpstreamMaterial>(std::move(material).value());
@@ -177,9 +177,8 @@ inline ParsedCsr parse_csr(const aku::Bytes& der) {
 
 // contains_bytes: whether `needle` occurs in `haystack` as a contiguous run.
 inline bool contains_bytes(const aku::Bytes& haystack, const aku::Bytes& needle) {
-  return !needle.empty() &&
-         std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) !=
-             haystack.end();
+  return !needle.empty() && std::search(haystack.begin(), haystack.end(), needle.begin(),
+                                        needle.end()) != haystack.end();
 }
 
 // TempDir: a directory removed at scope exit.
@@ -205,8 +204,8 @@ class TempDir {
     return file;
   }
   std::filesystem::path write(const std::string& name, const aku::Bytes& content) const {
-    return write(name, std::string_view(reinterpret_cast<const char*>(content.data()),
-                                        content.size()));
+    return write(name,
+                 std::string_view(reinterpret_cast<const char*>(content.data()), content.size()));
   }
   const std::filesystem::path& path() const { return path_; }
 

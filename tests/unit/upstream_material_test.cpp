@@ -79,10 +79,9 @@ TEST_CASE("load with an intermediate and a roots bundle serves the intermediate 
           "[upstream_material]") {
   auto root = make_root("Bundle Root");
   auto intermediate = make_intermediate(root, "Item Intermediate");
-  auto material = material_for({intermediate.certificate}, intermediate.key,
-                               root.certificate.pem());
-  CHECK(material->chain_after_minted() ==
-        std::vector<aku::Certificate>{intermediate.certificate});
+  auto material =
+      material_for({intermediate.certificate}, intermediate.key, root.certificate.pem());
+  CHECK(material->chain_after_minted() == std::vector<aku::Certificate>{intermediate.certificate});
   CHECK(material->roots() == std::vector<aku::Certificate>{root.certificate});
 }
 
@@ -93,23 +92,23 @@ TEST_CASE("load tells roots by self-signature: a full-chain item keeps its root 
   // The root is listed first after the signing certificate, then a duplicate of the
   // intermediate's issuer order would not matter: position does not decide.
   auto material = material_for({intermediate.certificate, root.certificate}, intermediate.key);
-  CHECK(material->chain_after_minted() ==
-        std::vector<aku::Certificate>{intermediate.certificate});
+  CHECK(material->chain_after_minted() == std::vector<aku::Certificate>{intermediate.certificate});
   CHECK(material->roots() == std::vector<aku::Certificate>{root.certificate});
 
   SECTION("and a bundle adds its roots to the item's self-signed ones") {
     auto other_root = make_root("Other Bundle Root");
-    auto with_bundle = material_for({intermediate.certificate, root.certificate},
-                                    intermediate.key, other_root.certificate.pem());
+    auto with_bundle = material_for({intermediate.certificate, root.certificate}, intermediate.key,
+                                    other_root.certificate.pem());
     CHECK(with_bundle->roots().size() == 2);
     CHECK(with_bundle->chain_after_minted() ==
           std::vector<aku::Certificate>{intermediate.certificate});
   }
 }
 
-TEST_CASE("load refuses an intermediate item without roots and says to set "
-          "bundle_certificate_name",
-          "[upstream_material]") {
+TEST_CASE(
+    "load refuses an intermediate item without roots and says to set "
+    "bundle_certificate_name",
+    "[upstream_material]") {
   auto root = make_root("Missing Root");
   auto intermediate = make_intermediate(root, "Lonely Intermediate");
   auto message = load_error(intermediate.certificate.pem(), secret_pkcs8(intermediate.key),
@@ -141,9 +140,9 @@ TEST_CASE("load refuses a bundle holding a certificate that is not self-signed",
 
 TEST_CASE("load refuses a key that does not match the first certificate", "[upstream_material]") {
   const auto& root = root_ca(aku::KeyType::kEcP256);
-  auto message = load_error(root.certificate.pem(),
-                            secret_pkcs8(cached_key(aku::KeyType::kEcP256, 2)), std::nullopt,
-                            aku::ErrorCode::kInvalidArgument);
+  auto message =
+      load_error(root.certificate.pem(), secret_pkcs8(cached_key(aku::KeyType::kEcP256, 2)),
+                 std::nullopt, aku::ErrorCode::kInvalidArgument);
   CHECK(has(message, "does not match its first certificate"));
 
   SECTION("including a key of another type") {
@@ -181,14 +180,13 @@ TEST_CASE("load refuses an upstream certificate that may not sign CAs", "[upstre
     options.path_len = 0;
     auto ca = pki::issue(root, options);
     REQUIRE(ca.ok());
-    auto message = load_error(ca->certificate.pem(), secret_pkcs8(ca->key),
-                              root.certificate.pem(), aku::ErrorCode::kInvalidArgument);
+    auto message = load_error(ca->certificate.pem(), secret_pkcs8(ca->key), root.certificate.pem(),
+                              aku::ErrorCode::kInvalidArgument);
     CHECK(has(message, "pathLenConstraint 0"));
   }
 }
 
-TEST_CASE("load refuses an expired or not yet valid upstream certificate",
-          "[upstream_material]") {
+TEST_CASE("load refuses an expired or not yet valid upstream certificate", "[upstream_material]") {
   pki::CaOptions options;
   options.common_name = "Expired Root";
   options.backdate = seconds(7200);
@@ -201,9 +199,9 @@ TEST_CASE("load refuses an expired or not yet valid upstream certificate",
   CHECK(has(message, "renew"));
 
   const auto& root = root_ca(aku::KeyType::kEcP256);
-  auto early = aku::UpstreamMaterial::load(root.certificate.pem(), secret_pkcs8(root.key),
-                                           std::nullopt,
-                                           root.certificate.not_before() - seconds(60));
+  auto early =
+      aku::UpstreamMaterial::load(root.certificate.pem(), secret_pkcs8(root.key), std::nullopt,
+                                  root.certificate.not_before() - seconds(60));
   REQUIRE_FALSE(early.ok());
   CHECK(early.error().code() == aku::ErrorCode::kFailedPrecondition);
   CHECK(has(early.error().message(), "not valid before"));
@@ -253,9 +251,9 @@ TEST_CASE("load refuses garbage and empty inputs and names which input was wrong
               "roots bundle is empty"));
   }
   SECTION("garbage roots bundle") {
-    CHECK(has(load_error(certificate, key, std::string_view("junk"),
-                         aku::ErrorCode::kInvalidArgument),
-              "roots bundle contains no CERTIFICATE block"));
+    CHECK(has(
+        load_error(certificate, key, std::string_view("junk"), aku::ErrorCode::kInvalidArgument),
+        "roots bundle contains no CERTIFICATE block"));
   }
 }
 
