@@ -32,7 +32,9 @@ bool is_ident_char(char c) {
   return is_ident_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 bool is_hex_digit(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -96,18 +98,30 @@ struct Token {
 // secret.
 std::string describe(const Token& token) {
   switch (token.type) {
-    case TokenType::kEof: return "end of input";
-    case TokenType::kIdent: return "a bare word";
-    case TokenType::kString: return "a string";
-    case TokenType::kHeredoc: return "a heredoc";
-    case TokenType::kNumber: return "a number";
-    case TokenType::kLeftBrace: return "'{'";
-    case TokenType::kRightBrace: return "'}'";
-    case TokenType::kLeftBracket: return "'['";
-    case TokenType::kRightBracket: return "']'";
-    case TokenType::kAssign: return "'='";
-    case TokenType::kColon: return "':'";
-    case TokenType::kComma: return "','";
+    case TokenType::kEof:
+      return "end of input";
+    case TokenType::kIdent:
+      return "a bare word";
+    case TokenType::kString:
+      return "a string";
+    case TokenType::kHeredoc:
+      return "a heredoc";
+    case TokenType::kNumber:
+      return "a number";
+    case TokenType::kLeftBrace:
+      return "'{'";
+    case TokenType::kRightBrace:
+      return "'}'";
+    case TokenType::kLeftBracket:
+      return "'['";
+    case TokenType::kRightBracket:
+      return "']'";
+    case TokenType::kAssign:
+      return "'='";
+    case TokenType::kColon:
+      return "':'";
+    case TokenType::kComma:
+      return "','";
   }
   return "a token";
 }
@@ -176,14 +190,22 @@ class Lexer {
 
   static std::optional<TokenType> punctuation(char c) {
     switch (c) {
-      case '{': return TokenType::kLeftBrace;
-      case '}': return TokenType::kRightBrace;
-      case '[': return TokenType::kLeftBracket;
-      case ']': return TokenType::kRightBracket;
-      case '=': return TokenType::kAssign;
-      case ':': return TokenType::kColon;
-      case ',': return TokenType::kComma;
-      default: return std::nullopt;
+      case '{':
+        return TokenType::kLeftBrace;
+      case '}':
+        return TokenType::kRightBrace;
+      case '[':
+        return TokenType::kLeftBracket;
+      case ']':
+        return TokenType::kRightBracket;
+      case '=':
+        return TokenType::kAssign;
+      case ':':
+        return TokenType::kColon;
+      case ',':
+        return TokenType::kComma;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -281,21 +303,42 @@ class Lexer {
     }
     char c = advance();
     switch (c) {
-      case 'n': out += '\n'; return Status::success();
-      case 't': out += '\t'; return Status::success();
-      case 'r': out += '\r'; return Status::success();
-      case '"': out += '"'; return Status::success();
-      case '\\': out += '\\'; return Status::success();
-      case '/': out += '/'; return Status::success();
-      case 'a': out += '\a'; return Status::success();
-      case 'b': out += '\b'; return Status::success();
-      case 'f': out += '\f'; return Status::success();
-      case 'v': out += '\v'; return Status::success();
+      case 'n':
+        out += '\n';
+        return Status::success();
+      case 't':
+        out += '\t';
+        return Status::success();
+      case 'r':
+        out += '\r';
+        return Status::success();
+      case '"':
+        out += '"';
+        return Status::success();
+      case '\\':
+        out += '\\';
+        return Status::success();
+      case '/':
+        out += '/';
+        return Status::success();
+      case 'a':
+        out += '\a';
+        return Status::success();
+      case 'b':
+        out += '\b';
+        return Status::success();
+      case 'f':
+        out += '\f';
+        return Status::success();
+      case 'v':
+        out += '\v';
+        return Status::success();
       case 'u':
-      case 'U': break;
+      case 'U':
+        break;
       default:
-        return syntax_error(start,
-                            "unknown escape sequence in string (use \\n \\t \\r \\\" \\\\ or \\uXXXX)");
+        return syntax_error(
+            start, "unknown escape sequence in string (use \\n \\t \\r \\\" \\\\ or \\uXXXX)");
     }
 
     auto read_hex = [&](int digits) -> std::optional<std::uint32_t> {
@@ -488,11 +531,11 @@ class Parser {
       return finish_lone_value();
     }
 
-    bool lone = first.type == TokenType::kNumber || first.type == TokenType::kLeftBracket ||
-                ((first.type == TokenType::kString || first.type == TokenType::kHeredoc ||
-                  (first.type == TokenType::kIdent &&
-                   (first.text == "true" || first.text == "false"))) &&
-                 peek(1).type == TokenType::kEof);
+    bool lone =
+        first.type == TokenType::kNumber || first.type == TokenType::kLeftBracket ||
+        ((first.type == TokenType::kString || first.type == TokenType::kHeredoc ||
+          (first.type == TokenType::kIdent && (first.text == "true" || first.text == "false"))) &&
+         peek(1).type == TokenType::kEof);
     if (lone) {
       return finish_lone_value();
     }
@@ -637,8 +680,8 @@ class Parser {
   // decoder does (`NodeAttestor "a" {}` twice gives a list); any other repetition is ambiguous
   // and is an error.
   static Status add_member(Object& members, std::string key, Value value, Position position) {
-    auto existing = std::find_if(members.begin(), members.end(),
-                                 [&](const Member& m) { return m.key == key; });
+    auto existing =
+        std::find_if(members.begin(), members.end(), [&](const Member& m) { return m.key == key; });
     if (existing == members.end()) {
       members.push_back(Member{std::move(key), std::move(value), position});
       return Status::success();
@@ -648,10 +691,9 @@ class Parser {
     bool old_blocks = old.is_object() || is_object_list(old);
     bool new_blocks = value.is_object() || is_object_list(value);
     if (!old_blocks || !new_blocks) {
-      return syntax_error(position, "key " + safe_key_for_message(key) +
-                                        " is set more than once (first on line " +
-                                        std::to_string(existing->key_position.line) +
-                                        "); keep one");
+      return syntax_error(
+          position, "key " + safe_key_for_message(key) + " is set more than once (first on line " +
+                        std::to_string(existing->key_position.line) + "); keep one");
     }
     if (old.is_object()) {
       List items;
@@ -769,11 +811,21 @@ std::string quote(std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
           char escape[8];
@@ -808,9 +860,15 @@ void print_members(std::string& out, const Object& members, int indent) {
 void print_value(std::string& out, const Value& value, int indent) {
   std::string pad(static_cast<std::size_t>(indent) * 2, ' ');
   switch (value.kind()) {
-    case Kind::kString: out += quote(value.as_string()); return;
-    case Kind::kNumber: out += value.number_text(); return;
-    case Kind::kBool: out += value.as_bool() ? "true" : "false"; return;
+    case Kind::kString:
+      out += quote(value.as_string());
+      return;
+    case Kind::kNumber:
+      out += value.number_text();
+      return;
+    case Kind::kBool:
+      out += value.as_bool() ? "true" : "false";
+      return;
     case Kind::kList: {
       out += "[";
       for (std::size_t i = 0; i < value.as_list().size(); ++i) {
@@ -839,11 +897,16 @@ std::string format_position(Position position) {
 
 std::string_view kind_name(Kind kind) noexcept {
   switch (kind) {
-    case Kind::kString: return "string";
-    case Kind::kNumber: return "number";
-    case Kind::kBool: return "bool";
-    case Kind::kList: return "list";
-    case Kind::kObject: return "block";
+    case Kind::kString:
+      return "string";
+    case Kind::kNumber:
+      return "number";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kList:
+      return "list";
+    case Kind::kObject:
+      return "block";
   }
   return "value";
 }
@@ -883,13 +946,27 @@ Value Value::make_object(Object members, Position position) {
   return value;
 }
 
-const std::string& Value::as_string() const { return std::get<0>(data_); }
-const std::string& Value::number_text() const { return std::get<1>(data_).text; }
-bool Value::as_bool() const { return std::get<2>(data_); }
-const List& Value::as_list() const { return std::get<3>(data_); }
-List& Value::as_list() { return std::get<3>(data_); }
-const Object& Value::as_object() const { return std::get<4>(data_); }
-Object& Value::as_object() { return std::get<4>(data_); }
+const std::string& Value::as_string() const {
+  return std::get<0>(data_);
+}
+const std::string& Value::number_text() const {
+  return std::get<1>(data_).text;
+}
+bool Value::as_bool() const {
+  return std::get<2>(data_);
+}
+const List& Value::as_list() const {
+  return std::get<3>(data_);
+}
+List& Value::as_list() {
+  return std::get<3>(data_);
+}
+const Object& Value::as_object() const {
+  return std::get<4>(data_);
+}
+Object& Value::as_object() {
+  return std::get<4>(data_);
+}
 
 std::optional<std::int64_t> Value::as_integer() const {
   if (!is_number()) {

@@ -36,9 +36,17 @@ constexpr std::string_view kAzureObjectId = "azure_object_id";
 constexpr std::string_view kRequestTimeout = "request_timeout";
 
 constexpr std::array<std::string_view, 12> kKeys = {
-    kAccessId,        kAccessKey,   kAccessType,    kGatewayUrl,
-    kCertificateName, kBundleCertificateName,       kGatewayCaBundlePath,
-    kK8sAuthConfigName, kK8sTokenPath, kGcpAudience, kAzureObjectId,
+    kAccessId,
+    kAccessKey,
+    kAccessType,
+    kGatewayUrl,
+    kCertificateName,
+    kBundleCertificateName,
+    kGatewayCaBundlePath,
+    kK8sAuthConfigName,
+    kK8sTokenPath,
+    kGcpAudience,
+    kAzureObjectId,
     kRequestTimeout,
 };
 
@@ -105,7 +113,9 @@ std::optional<std::string_view> nearest(std::string_view word,
   return best;
 }
 
-std::string at(hcl::Position position) { return hcl::format_position(position) + ": "; }
+std::string at(hcl::Position position) {
+  return hcl::format_position(position) + ": ";
+}
 
 std::string quoted(std::string_view text) {
   std::string out = "\"";
@@ -115,7 +125,9 @@ std::string quoted(std::string_view text) {
 }
 
 // article_kind gives "a string", "a list", "a block", ... for messages.
-std::string article_kind(Kind kind) { return "a " + std::string(hcl::kind_name(kind)); }
+std::string article_kind(Kind kind) {
+  return "a " + std::string(hcl::kind_name(kind));
+}
 
 bool is_loopback_host(std::string_view host) {
   std::string lower(host);
@@ -151,8 +163,7 @@ bool is_loopback_host(std::string_view host) {
 // never repeated: it could carry credentials.
 std::optional<std::string> check_gateway_url(std::string_view url) {
   constexpr std::string_view kExample = "\"https://gateway.example.com:8000/api/v2\"";
-  if (std::any_of(url.begin(), url.end(),
-                  [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
     return "akeyless_gateway_url contains whitespace or control characters";
   }
   std::size_t scheme_end = url.find("://");
@@ -275,18 +286,20 @@ class Analyzer {
       return;
     }
     if (!root->is_object()) {
-      problem("plugin_data must be a block of keys, as in `plugin_data { access_id = \"p-...\" "
-              "... }`, not " +
-              article_kind(root->kind()));
+      problem(
+          "plugin_data must be a block of keys, as in `plugin_data { access_id = \"p-...\" "
+          "... }`, not " +
+          article_kind(root->kind()));
       return;
     }
     const hcl::Object& members = root->as_object();
     if (members.empty()) {
       // SPIRE sends "" for `plugin_data {}`.
-      problem("plugin_data is empty; set at least akeyless_gateway_url, certificate_name, "
-              "access_id, and access_key (API key, or the " +
-              std::string(kAccessKeyEnv) +
-              " environment variable) or access_type with that method's keys");
+      problem(
+          "plugin_data is empty; set at least akeyless_gateway_url, certificate_name, "
+          "access_id, and access_key (API key, or the " +
+          std::string(kAccessKeyEnv) +
+          " environment variable) or access_type with that method's keys");
       return;
     }
 
@@ -452,20 +465,21 @@ class Analyzer {
   void check_endpoint() {
     const PluginConfig& config = result_.config;
     if (config.gateway_url.empty()) {
-      problem("akeyless_gateway_url is required (the Akeyless Gateway API v2 endpoint, for "
-              "example \"https://gateway.example.com:8000/api/v2\")");
+      problem(
+          "akeyless_gateway_url is required (the Akeyless Gateway API v2 endpoint, for "
+          "example \"https://gateway.example.com:8000/api/v2\")");
     } else if (auto url_problem = check_gateway_url(config.gateway_url)) {
       problem(at(member_of(kGatewayUrl)->value.position()) + *url_problem);
     }
     if (config.certificate_name.empty()) {
-      problem("certificate_name is required (the full name of the Akeyless certificate item, "
-              "for example \"/SPIRE/SVID/upstream-ca\")");
+      problem(
+          "certificate_name is required (the full name of the Akeyless certificate item, "
+          "for example \"/SPIRE/SVID/upstream-ca\")");
     }
     if (!config.gateway_ca_bundle_path.empty()) {
       if (auto file_problem = readable_file_problem(config.gateway_ca_bundle_path)) {
-        problem(at(member_of(kGatewayCaBundlePath)->value.position()) +
-                "gateway_ca_bundle_path " + quoted(config.gateway_ca_bundle_path) +
-                " cannot be read: " + *file_problem +
+        problem(at(member_of(kGatewayCaBundlePath)->value.position()) + "gateway_ca_bundle_path " +
+                quoted(config.gateway_ca_bundle_path) + " cannot be read: " + *file_problem +
                 " (give a PEM file of the CA certificates that issued the gateway's TLS "
                 "certificate, or leave the key out to use the system trust store)");
       }
@@ -483,8 +497,9 @@ class Analyzer {
     if (value.is_number()) {
       auto seconds = value.as_integer();
       if (!seconds) {
-        problem(where + "request_timeout as a number is whole seconds; write a duration string "
-                        "such as \"1500ms\" for fractions");
+        problem(where +
+                "request_timeout as a number is whole seconds; write a duration string "
+                "such as \"1500ms\" for fractions");
         return;
       }
       if (*seconds <= 0 || *seconds > kMaxRequestTimeout.count() / 1000) {

@@ -36,11 +36,11 @@ inline constexpr std::string_view kPluginName = "akeyless_sm";
 
 // PluginConfig is a validated configuration.
 struct PluginConfig {
-  AuthConfig auth;                      // access_type and its keys
-  std::string gateway_url;              // akeyless_gateway_url (required)
-  std::string certificate_name;         // certificate_name (required)
-  std::string bundle_certificate_name;  // optional; empty = none
-  std::string gateway_ca_bundle_path;   // optional; empty = the system trust store
+  AuthConfig auth;                                   // access_type and its keys
+  std::string gateway_url;                           // akeyless_gateway_url (required)
+  std::string certificate_name;                      // certificate_name (required)
+  std::string bundle_certificate_name;               // optional; empty = none
+  std::string gateway_ca_bundle_path;                // optional; empty = the system trust store
   std::chrono::milliseconds request_timeout{30000};  // request_timeout
 };
 

@@ -214,7 +214,8 @@ TEST_CASE("parse errors give line and column and say what was expected", "[hcl]"
   CHECK(parse_error("a = \"x\"\nb = \"unterminated\n") ==
         "line 2, column 5: string is not closed with '\"' before the end of the line");
   CHECK(parse_error("a = [1, 2\n") == "line 1, column 5: list is not closed with ']'");
-  CHECK(parse_error("a = [1 2]") == "line 1, column 8: expected ',' or ']' in list, found a number");
+  CHECK(parse_error("a = [1 2]") ==
+        "line 1, column 8: expected ',' or ']' in list, found a number");
   CHECK(parse_error("block {\n  a = 1\n") == "line 3, column 1: block is not closed with '}'");
   CHECK(parse_error("a = 1\n/* open") == "line 2, column 1: comment '/*' is not closed with '*/'");
   CHECK(parse_error("a = bare") ==
@@ -346,9 +347,10 @@ TEST_CASE("find_plugin_data takes plugin_data from a JSON server.conf", "[hcl]")
 
 TEST_CASE("find_plugin_data reads plugin_data_file when that is set instead", "[hcl]") {
   TempFile data("certificate_name = \"/from/file\"\n");
-  const std::string conf = "plugins {\n  UpstreamAuthority \"akeyless_sm\" {\n"
-                           "    plugin_cmd = \"/bin/p\"\n    plugin_data_file = \"" +
-                           data.path() + "\"\n  }\n}\n";
+  const std::string conf =
+      "plugins {\n  UpstreamAuthority \"akeyless_sm\" {\n"
+      "    plugin_cmd = \"/bin/p\"\n    plugin_data_file = \"" +
+      data.path() + "\"\n  }\n}\n";
   auto found = hcl::find_plugin_data(conf, "UpstreamAuthority", "akeyless_sm");
   REQUIRE(found.ok());
   CHECK_FALSE(found->inline_value.has_value());

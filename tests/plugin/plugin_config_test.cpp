@@ -95,7 +95,9 @@ TEST_CASE("the plugin_data example from Akeyless's akeyless_sm docs configures A
   const std::string text =
       "akeyless_gateway_url = \"https://my-gateway.example.com:8000/api/v2\"\n"
       "access_id = \"p-abcdefgh1234\"\n"
-      "access_key = \"" + kSecret + "\"\n"
+      "access_key = \"" +
+      kSecret +
+      "\"\n"
       "certificate_name = \"/SPIRE/SVID/certificate_name\"\n";
   PluginConfig config = parse_ok(text);
   CHECK(config.gateway_url == "https://my-gateway.example.com:8000/api/v2");
@@ -120,7 +122,8 @@ TEST_CASE("plugin_data in SPIRE's printed block form, quoted-key form and JSON a
       "\"akeyless_gateway_url\" = \"https://gw:8000/api/v2\"\n\n\"certificate_name\" = \"/c\"\n\n"
       "\"k8s_auth_config_name\" = \"cfg\"";
   std::string json =
-      R"({"access_id": "p-1", "access_type": "k8s", "akeyless_gateway_url": "https://gw:8000/api/v2",
+      R"({"access_id": "p-1", "access_type": "k8s",
+          "akeyless_gateway_url": "https://gw:8000/api/v2",
           "certificate_name": "/c", "k8s_auth_config_name": "cfg"})";
   for (const std::string& text : {block, quoted, json}) {
     PluginConfig config = parse_ok(text);
@@ -142,7 +145,9 @@ TEST_CASE("every key maps onto PluginConfig", "[config]") {
       "akeyless_gateway_url = \"https://gw:8000/api/v2\"\n"
       "certificate_name = \"/SPIRE/ca\"\n"
       "bundle_certificate_name = \"/SPIRE/bundle\"\n"
-      "gateway_ca_bundle_path = \"" + bundle.path() + "\"\n"
+      "gateway_ca_bundle_path = \"" +
+      bundle.path() +
+      "\"\n"
       "request_timeout = \"1m30s\"\n");
   CHECK(config.auth.access_type == "k8s");
   CHECK(config.auth.access_id == "p-k8s");
@@ -167,8 +172,8 @@ TEST_CASE("access_type is inferred from access_key or k8s_auth_config_name", "[c
           "/var/run/secrets/kubernetes.io/serviceaccount/token");
   }
   SECTION("an access key in the environment means api_key") {
-    auto config = parse_ok(kBase + "access_id = \"p-1\"\n",
-                           env_with({{"AKEYLESS_ACCESS_KEY", kSecret}}));
+    auto config =
+        parse_ok(kBase + "access_id = \"p-1\"\n", env_with({{"AKEYLESS_ACCESS_KEY", kSecret}}));
     CHECK(config.auth.access_type == "api_key");
   }
   SECTION("nothing to infer from is an error listing the methods") {
@@ -178,13 +183,17 @@ TEST_CASE("access_type is inferred from access_key or k8s_auth_config_name", "[c
           "api_key, aws_iam, azure_ad, gcp, k8s");
   }
   SECTION("an explicit access_type wins over inference") {
-    auto config = parse_ok(kBase + "access_type = \"gcp\"\naccess_id = \"p-1\"\n"
-                                   "access_key = \"" + kSecret + "\"\n");
+    auto config = parse_ok(kBase +
+                           "access_type = \"gcp\"\naccess_id = \"p-1\"\n"
+                           "access_key = \"" +
+                           kSecret + "\"\n");
     CHECK(config.auth.access_type == "gcp");
   }
   SECTION("Akeyless's wire name access_key is accepted for api_key") {
-    auto config = parse_ok(kBase + "access_type = \"access_key\"\naccess_id = \"p-1\"\n"
-                                   "access_key = \"" + kSecret + "\"\n");
+    auto config = parse_ok(kBase +
+                           "access_type = \"access_key\"\naccess_id = \"p-1\"\n"
+                           "access_key = \"" +
+                           kSecret + "\"\n");
     CHECK(config.auth.access_type == "api_key");
   }
 }
@@ -197,8 +206,7 @@ TEST_CASE("the cloud methods need only access_id", "[config]") {
   }
 }
 
-TEST_CASE("the access key may come from AKEYLESS_ACCESS_KEY, and plugin_data's wins",
-          "[config]") {
+TEST_CASE("the access key may come from AKEYLESS_ACCESS_KEY, and plugin_data's wins", "[config]") {
   std::string without_key = kBase + "access_type = \"api_key\"\naccess_id = \"p-1\"\n";
   SECTION("from the environment") {
     auto config = parse_ok(without_key, env_with({{"AKEYLESS_ACCESS_KEY", kSecret}}));
@@ -255,8 +263,7 @@ TEST_CASE("akeyless_gateway_url and certificate_name are required", "[config]") 
 TEST_CASE("akeyless_gateway_url must be an https URL, or http on loopback", "[config]") {
   auto with_url = [](const std::string& url) {
     return "akeyless_gateway_url = \"" + url +
-           "\"\ncertificate_name = \"/c\"\naccess_id = \"p-1\"\naccess_key = \"" + kSecret +
-           "\"\n";
+           "\"\ncertificate_name = \"/c\"\naccess_id = \"p-1\"\naccess_key = \"" + kSecret + "\"\n";
   };
   for (const char* good : {"https://gw.example.com:8000/api/v2", "https://gw", "HTTPS://GW:8081",
                            "http://127.0.0.1:8080/api/v2", "http://localhost:9000",
@@ -359,8 +366,8 @@ TEST_CASE("request_timeout takes Go durations or whole seconds", "[config]") {
   CHECK(timeout("\"45\"") == 45s);
   CHECK(timeout("45") == 45s);
 
-  CHECK(only_problem(rest + "request_timeout = \"30\"\nrequest_timeout2 = 1\n").find(
-            "request_timeout2") != std::string::npos);
+  CHECK(only_problem(rest + "request_timeout = \"30\"\nrequest_timeout2 = 1\n")
+            .find("request_timeout2") != std::string::npos);
   CHECK(only_problem(rest + "request_timeout = \"30x\"\n") ==
         "line 5, column 19: request_timeout needs a unit after each number (ns, us, ms, s, m, "
         "h), as in \"30s\"");
@@ -387,8 +394,7 @@ TEST_CASE("parse_plugin_config reports the first problem and counts the rest", "
   REQUIRE_FALSE(result.ok());
   CHECK_THAT(result.error().message(), Catch::StartsWith("line 1, column 1: unknown key "
                                                          "\"acess_id\"; did you mean"));
-  CHECK_THAT(result.error().message(),
-             Catch::EndsWith(" (and 4 more problems)"));
+  CHECK_THAT(result.error().message(), Catch::EndsWith(" (and 4 more problems)"));
 }
 
 TEST_CASE("no message ever contains the access key", "[config]") {
@@ -498,9 +504,11 @@ TEST_CASE("plugin_data_from_file takes akeyless_sm's plugin_data from a JSON ser
 
 TEST_CASE("plugin_data_from_file reads plugin_data_file named in server.conf", "[config]") {
   TempFile data(kBase + "access_type = \"gcp\"\naccess_id = \"p-gcp\"\n");
-  const std::string conf = "plugins {\n  UpstreamAuthority \"akeyless_sm\" {\n"
-                           "    plugin_cmd = \"/opt/p\"\n    plugin_checksum = \"ab\"\n"
-                           "    plugin_data_file = \"" + data.path() + "\"\n  }\n}\n";
+  const std::string conf =
+      "plugins {\n  UpstreamAuthority \"akeyless_sm\" {\n"
+      "    plugin_cmd = \"/opt/p\"\n    plugin_checksum = \"ab\"\n"
+      "    plugin_data_file = \"" +
+      data.path() + "\"\n  }\n}\n";
   auto text = plugin_data_from_file(conf);
   REQUIRE(text.ok());
   CHECK(parse_ok(*text).auth.access_type == "gcp");
