@@ -755,6 +755,22 @@ def case_bad_credentials(c):
     log(f"SPIRE refused to start: {named[-1].get('error') or named[-1].get('msg')}")
 
 
+def case_checksum_mismatch(c):
+    """A plugin_checksum that does not match the binary: SPIRE refuses to launch the plugin."""
+    emu = c.emulator({"/e2e/ca": generated_item()})
+    name, settings = c.sm_upstream(emu, "/e2e/ca")
+    settings["plugin_checksum"] = "0" * 64
+    server = SpireServer(c.spire, c.work, (name, settings), expect_start=False)
+    try:
+        server.proc.popen.wait(timeout=START_DEADLINE)
+    except subprocess.TimeoutExpired:
+        raise Failure("spire-server kept running with a wrong plugin_checksum")
+    check(server.proc.popen.returncode != 0, "spire-server exited 0 with a wrong checksum")
+    check("checksums did not match" in server.proc.log_text(),
+          "SPIRE's log does not say 'checksums did not match'")
+    check(not plugin_log_lines(server), "the plugin ran although its checksum did not match")
+
+
 CASES = {
     "disk_baseline": case_disk_baseline,
     "ca_key_type_ec_p256": sm_key_type_case("ec-p256"),
@@ -767,6 +783,7 @@ CASES = {
     "rotation_between_mints": case_rotation,
     "gateway_down_serves_last_good": case_gateway_down,
     "bad_credentials_refuse_start": case_bad_credentials,
+    "checksum_mismatch_refuses_start": case_checksum_mismatch,
 }
 
 
