@@ -174,7 +174,7 @@ def wait_for(what, fn, deadline_s, proc=None, interval=0.5):
     while time.monotonic() < end:
         if proc is not None and not proc.alive():
             raise Failure(f"{proc.name} exited ({proc.popen.returncode}) while waiting for "
-                          f"{what}; log tail:\n{tail(proc.log_text())}")
+                          f"{what}: {fatal_reason(proc.log_text())}")
         try:
             v = fn()
             if v:
@@ -189,6 +189,19 @@ def wait_for(what, fn, deadline_s, proc=None, interval=0.5):
 
 def tail(text, n=40):
     return "\n".join(text.splitlines()[-n:])
+
+
+def fatal_reason(log_text):
+    """The error SPIRE gave for stopping (its 'Server crashed' / 'Fatal run error' line, which
+    carries the plugin's message), else the log tail."""
+    for line in reversed(log_text.splitlines()):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and obj.get("level") in ("error", "fatal") and obj.get("error"):
+            return f"{obj.get('msg')}: {obj['error']}"
+    return "log tail:\n" + tail(log_text)
 
 
 # == locating the binaries ==
