@@ -911,6 +911,8 @@ std::string_view kind_name(Kind kind) noexcept {
   return "value";
 }
 
+Value::Value() : data_(std::string()) {}
+
 Value Value::make_string(std::string text, Position position) {
   Value value;
   value.data_.emplace<0>(std::move(text));

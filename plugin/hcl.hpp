@@ -56,7 +56,9 @@ class Value {
     std::string text;
   };
 
-  Value() : data_(std::string()) {}
+  // An empty string. Defined out of line: Member is incomplete here, and some standard
+  // libraries instantiate the members of std::vector<Member> for an inline constructor.
+  Value();
 
   static Value make_string(std::string text, Position position);
   static Value make_number(std::string text, Position position);

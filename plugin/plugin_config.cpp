@@ -429,12 +429,13 @@ class Analyzer {
 
     // Inference for configurations written for Akeyless's own plugin, which has no
     // access_type key: an access key means API key, a K8s auth config name means k8s.
-    if (access_key_from_file_) {
+    // The order is: access_key in plugin_data, then k8s_auth_config_name, then the key in the
+    // environment (a stray variable must not override an explicit k8s set-up).
+    bool k8s_named = !auth.k8s_auth_config_name.empty();
+    if (access_key_from_file_ || (!k8s_named && !auth.access_key.empty())) {
       auth.access_type = "api_key";
-    } else if (!auth.k8s_auth_config_name.empty()) {
+    } else if (k8s_named) {
       auth.access_type = "k8s";
-    } else if (!auth.access_key.empty()) {
-      auth.access_type = "api_key";
     } else {
       problem("access_type is not set and cannot be inferred (there is no access_key, no " +
               std::string(kAccessKeyEnv) + " and no k8s_auth_config_name); " +
@@ -633,7 +634,7 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   if (std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     std::int64_t seconds = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec != std::errc() || seconds > 24 * 3600) {
+    if (ec != std::errc() || seconds > std::int64_t{24} * 3600) {
       return Error(ErrorCode::kInvalidArgument, "request_timeout is too large");
     }
     return std::chrono::milliseconds(seconds * 1000);

@@ -176,6 +176,16 @@ TEST_CASE("access_type is inferred from access_key or k8s_auth_config_name", "[c
         parse_ok(kBase + "access_id = \"p-1\"\n", env_with({{"AKEYLESS_ACCESS_KEY", kSecret}}));
     CHECK(config.auth.access_type == "api_key");
   }
+  SECTION("k8s_auth_config_name wins over a key in the environment") {
+    auto config = parse_ok(kBase + "access_id = \"p-1\"\nk8s_auth_config_name = \"cfg\"\n",
+                           env_with({{"AKEYLESS_ACCESS_KEY", kSecret}}));
+    CHECK(config.auth.access_type == "k8s");
+  }
+  SECTION("access_key in plugin_data wins over k8s_auth_config_name") {
+    auto config = parse_ok(kBase + "access_id = \"p-1\"\nk8s_auth_config_name = \"cfg\"\n" +
+                           "access_key = \"" + kSecret + "\"\n");
+    CHECK(config.auth.access_type == "api_key");
+  }
   SECTION("nothing to infer from is an error listing the methods") {
     CHECK(only_problem(kBase + "access_id = \"p-1\"\n") ==
           "access_type is not set and cannot be inferred (there is no access_key, no "
