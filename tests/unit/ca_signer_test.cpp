@@ -77,6 +77,7 @@ void check_minted(const aku::MintedCa& minted, const aku::Bytes& csr_der,
   // Public key: the CSR's SPKI; RSA keeps its NULL parameters.
   CHECK(ca.public_key_der() == csr.public_key_der);
   CHECK(contains_bytes(ca.der(), csr.public_key_der));
+  CHECK(contains_bytes(csr_der, csr.public_key_der));  // the CSR's own encoding
 
   // SKI: SHA-1 of the CSR key's BIT STRING contents; AKI: the signing certificate's SKI.
   CHECK(ca.subject_key_id() == sha1_of(csr.public_key_bits));
