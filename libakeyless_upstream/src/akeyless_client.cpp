@@ -436,7 +436,7 @@ Result<HttpResponse> AkeylessClient::Impl::post(
     if (!response.ok()) {
       failure = response.error().with_context(operation);
       retryable = response.error().code() == ErrorCode::kUnavailable &&
-                  !is_tls_verification_failure(response.error());
+                  !is_transport_misconfiguration(response.error());
     } else if (response->status != 200) {
       failure = map_gateway_error(operation, response->status, response->body.reveal());
       int status = response->status;

@@ -154,9 +154,10 @@ std::string endpoint_text(const Url& url) {
   return url.host + ":" + std::to_string(url.port);
 }
 
-// kVerificationFailed starts the message of every certificate verification failure, so that
-// is_tls_verification_failure can recognise it after context has been prepended.
+// These phrases open the messages of failures a retry cannot fix, so that
+// is_transport_misconfiguration can recognise them after context has been prepended.
 constexpr std::string_view kVerificationFailed = "server certificate verification failed: ";
+constexpr std::string_view kProxyAuthFailed = "the proxy refused our credentials: ";
 
 // tls_failure explains a failed handshake; a verification failure says how to fix it.
 Error tls_failure(SSL* ssl_handle, const Url& url, const error_code& ec) {
@@ -183,9 +184,10 @@ Error tls_failure(SSL* ssl_handle, const Url& url, const error_code& ec) {
 
 }  // namespace
 
-bool is_tls_verification_failure(const Error& error) {
+bool is_transport_misconfiguration(const Error& error) {
   return error.code() == ErrorCode::kUnavailable &&
-         error.message().find(kVerificationFailed) != std::string::npos;
+         (error.message().find(kVerificationFailed) != std::string::npos ||
+          error.message().find(kProxyAuthFailed) != std::string::npos);
 }
 
 // == URL helpers ==
@@ -485,7 +487,8 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
       if (!ec && parser.get().result_int() / 100 != 2) {
         int status = static_cast<int>(parser.get().result_int());
         ex.result = Error(ErrorCode::kUnavailable,
-                          "the proxy " + connect_text + " refused to tunnel to " + target +
+                          (status == 407 ? std::string(kProxyAuthFailed) : std::string()) +
+                              "the proxy " + connect_text + " refused to tunnel to " + target +
                               " with HTTP " + std::to_string(status) +
                               (status == 407 ? "; check the user:password in HTTPS_PROXY"
                                              : "; check HTTPS_PROXY and NO_PROXY"));

@@ -87,10 +87,10 @@ struct HttpResponse {
   SecretString body;
 };
 
-// is_tls_verification_failure says whether a send() error is the server failing certificate
-// verification (untrusted CA, host name mismatch). Such a failure is a configuration problem:
-// retrying cannot help.
-bool is_tls_verification_failure(const Error& error);
+// is_transport_misconfiguration says whether a send() error comes from configuration that a
+// retry cannot fix: the server failing certificate verification (untrusted CA, host name
+// mismatch) or the proxy refusing our credentials (407).
+bool is_transport_misconfiguration(const Error& error);
 
 // HttpClientOptions configures one client.
 struct HttpClientOptions {
