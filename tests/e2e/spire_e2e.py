@@ -348,7 +348,7 @@ def hcl_value(v, indent):
 
 class SpireServer:
     def __init__(self, bin_dir, work, upstream, key_type="ec-p256", json_conf=False,
-                 ca_ttl="12h", expect_start=True):
+                 ca_ttl="12h", expect_start=True, env=None):
         """upstream: (plugin name, dict of plugin settings incl. plugin_cmd/plugin_data)."""
         self.bin = os.path.join(bin_dir, "spire-server")
         self.dir = os.path.join(work, "server")
@@ -398,7 +398,8 @@ class SpireServer:
                     f.write("  }\n")
                 f.write("}\n")
         self.log_path = os.path.join(self.dir, "server.log")
-        self.proc = Proc("spire-server", [self.bin, "run", "-config", self.conf], self.log_path)
+        self.proc = Proc("spire-server", [self.bin, "run", "-config", self.conf], self.log_path,
+                         env=env)
         if expect_start:
             wait_for("spire-server healthy", self.healthy, START_DEADLINE, proc=self.proc)
             log("spire-server healthy")
@@ -706,6 +707,19 @@ def case_data_file_sigusr1(c):
     prepare_and_activate(server)
     verify_chain(c.work, server.mint(os.path.join(c.work, "m2")), root_b, "after SIGUSR1")
 
+    # A broken file: SPIRE reports the plugin's refusal and the previous configuration stays.
+    before = len(server.log_lines())
+    write_plugin_data_file(data_file, dict(data, certificate_name="/e2e/missing"))
+    server.proc.popen.send_signal(signal.SIGUSR1)
+    failed = wait_for("SPIRE's 'Failed to reconfigure plugin' line",
+                      lambda: [l for l in server.log_lines()[before:]
+                               if l.get("msg") == "Failed to reconfigure plugin"],
+                      60, proc=server.proc)
+    check("/e2e/missing" in str(failed[0].get("error")),
+          f"the reconfigure error does not name the missing item: {failed[0]}")
+    prepare_and_activate(server)
+    verify_chain(c.work, server.mint(os.path.join(c.work, "m3")), root_b, "after a bad SIGUSR1")
+
 
 def prepare_and_activate(server):
     """Forces a new mint through the upstream authority and makes its CA the active one."""
@@ -713,6 +727,19 @@ def prepare_and_activate(server):
     prepared = json.loads(out)["prepared_authority"]["authority_id"]
     server.cli("localauthority", "x509", "activate", "-authorityID", prepared)
     return prepared
+
+
+def case_access_key_from_env(c):
+    """access_key left out of plugin_data and given as AKEYLESS_ACCESS_KEY in SPIRE Server's
+    environment, which SPIRE passes on to the plugin."""
+    emu = c.emulator({"/e2e/ca": generated_item()})
+    root = emu.item_root_pem("/e2e/ca")
+    name, settings = c.sm_upstream(emu, "/e2e/ca")
+    del settings["plugin_data"]["access_key"]
+    env = dict(os.environ, AKEYLESS_ACCESS_KEY=emu.ACCESS_KEY)
+    server = SpireServer(c.spire, c.work, (name, settings), env=env)
+    verify_chain(c.work, server.mint(os.path.join(c.work, "minted")), root, "key from env")
+    check(emu.ACCESS_KEY not in server.proc.log_text(), "the access key appears in SPIRE's log")
 
 
 def case_rotation(c):
@@ -807,6 +834,7 @@ CASES = {
     "intermediate_with_bundle_item": case_intermediate_bundle,
     "json_server_conf": case_json_config,
     "plugin_data_file_sigusr1": case_data_file_sigusr1,
+    "access_key_from_environment": case_access_key_from_env,
     "rotation_between_mints": case_rotation,
     "gateway_down_serves_last_good": case_gateway_down,
     "bad_credentials_refuse_start": case_bad_credentials,
