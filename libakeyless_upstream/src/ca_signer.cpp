@@ -330,6 +330,17 @@ Result<MintedCa> CaSigner::mint(std::span<const std::uint8_t> csr_der,
 
 Status verify_chain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
                     const std::vector<Certificate>& roots, TimePoint now, VerifyOptions options) {
+  auto path = verified_path(leaf, intermediates, roots, now, options);
+  if (!path.ok()) {
+    return path.error();
+  }
+  return Status::success();
+}
+
+Result<std::vector<Certificate>> verified_path(const Certificate& leaf,
+                                               const std::vector<Certificate>& intermediates,
+                                               const std::vector<Certificate>& roots, TimePoint now,
+                                               VerifyOptions options) {
   if (roots.empty()) {
     return Error(ErrorCode::kInvalidArgument, "certificate chain does not verify: no roots given");
   }
@@ -364,20 +375,33 @@ Status verify_chain(const Certificate& leaf, const std::vector<Certificate>& int
     X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(context.get()), X509_V_FLAG_X509_STRICT);
   }
 
-  if (X509_verify_cert(context.get()) == 1) {
-    return Status::success();
+  if (X509_verify_cert(context.get()) != 1) {
+    int error = X509_STORE_CTX_get_error(context.get());
+    int depth = X509_STORE_CTX_get_error_depth(context.get());
+    X509* failing = X509_STORE_CTX_get_current_cert(context.get());
+    std::string where = "at depth " + std::to_string(depth);
+    if (failing != nullptr) {
+      X509_up_ref(failing);
+      where += " (" + Certificate::adopt(failing).subject() + ")";
+    }
+    ERR_clear_error();
+    return Error(ErrorCode::kInvalidArgument, std::string("certificate chain does not verify: ") +
+                                                  X509_verify_cert_error_string(error) + " " +
+                                                  where);
   }
-  int error = X509_STORE_CTX_get_error(context.get());
-  int depth = X509_STORE_CTX_get_error_depth(context.get());
-  X509* failing = X509_STORE_CTX_get_current_cert(context.get());
-  std::string where = "at depth " + std::to_string(depth);
-  if (failing != nullptr) {
-    X509_up_ref(failing);
-    where += " (" + Certificate::adopt(failing).subject() + ")";
+
+  detail::X509StackPtr chain(X509_STORE_CTX_get1_chain(context.get()));
+  if (!chain) {
+    return Error(ErrorCode::kInternal, with_crypto_error("cannot read the verified path"));
   }
-  ERR_clear_error();
-  return Error(ErrorCode::kInvalidArgument, std::string("certificate chain does not verify: ") +
-                                                X509_verify_cert_error_string(error) + " " + where);
+  std::vector<Certificate> path;
+  auto count = static_cast<std::size_t>(sk_X509_num(chain.get()));
+  for (std::size_t i = 0; i < count; ++i) {
+    X509* certificate = sk_X509_value(chain.get(), i);
+    X509_up_ref(certificate);
+    path.push_back(Certificate::adopt(certificate));
+  }
+  return path;
 }
 
 }  // namespace akeyless_upstream

@@ -22,9 +22,8 @@ bool contains(const std::vector<Certificate>& certificates, const Certificate& c
   return false;
 }
 
-// check_signing_certificate applies the checks SPIRE's own plugins rely on, plus the ones whose
-// failure would only surface later as a CA that SPIRE refuses (reference: SPIRE
-// ValidateUpstreamX509CA runs Go's chain verification over [minted, chain...]).
+// check_signing_certificate applies the checks SPIRE's own plugins rely on: a CA that may sign
+// certificates, within its validity.
 Status check_signing_certificate(const Certificate& signing, TimePoint now) {
   std::string who = "signing certificate (" + signing.subject() + ")";
   if (!signing.is_ca()) {
@@ -37,12 +36,6 @@ Status check_signing_certificate(const Certificate& signing, TimePoint now) {
     return Error(ErrorCode::kInvalidArgument,
                  who + " has a keyUsage without keyCertSign, so it may not sign certificates");
   }
-  // A pathLenConstraint of 0 forbids any CA below it; SPIRE's intermediate would then fail Go's
-  // chain verification (TooManyIntermediates).
-  if (signing.path_len() == 0) {
-    return Error(ErrorCode::kInvalidArgument,
-                 who + " has pathLenConstraint 0, which forbids the intermediate CA it would sign");
-  }
   if (now < signing.not_before()) {
     return Error(ErrorCode::kFailedPrecondition,
                  who + " is not valid before " + detail::format_time(signing.not_before()));
@@ -51,6 +44,28 @@ Status check_signing_certificate(const Certificate& signing, TimePoint now) {
     return Error(ErrorCode::kFailedPrecondition, who + " expired at " +
                                                      detail::format_time(signing.not_after()) +
                                                      "; renew the certificate item");
+  }
+  return Status::success();
+}
+
+// check_path_lengths: SPIRE verifies a throwaway SVID below the minted CA with Go, which counts
+// the certificates below each CA of the path (Go: TooManyIntermediates; RFC 5280 section
+// 4.2.1.9). Below the certificate at index i of the verified path (0 = the signing certificate)
+// sit the i certificates before it plus the minted CA, so its pathLenConstraint must be at least
+// i + 1. Checking here turns a CA SPIRE would refuse at every mint into one clear load error.
+Status check_path_lengths(const std::vector<Certificate>& path) {
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    long limit = path[i].path_len();
+    auto needed = static_cast<long>(i + 1);
+    if (limit >= 0 && limit < needed) {
+      return Error(ErrorCode::kInvalidArgument,
+                   "upstream certificate (" + path[i].subject() + ") has pathLenConstraint " +
+                       std::to_string(limit) +
+                       ", which leaves no room for the intermediate CA "
+                       "SPIRE needs below it (at least " +
+                       std::to_string(needed) +
+                       " required); reissue the upstream chain with a larger or no path length");
+    }
   }
   return Status::success();
 }
@@ -135,13 +150,16 @@ Result<UpstreamMaterial> UpstreamMaterial::load(std::string_view certificate_pem
 
   // == chain self-check (SPIRE: caCert.Verify with the item's certificates and the bundle) ==
   // Not strict: SPIRE's Go verifier accepts, e.g., an upstream CA without an SKI.
-  if (auto verified = verify_chain(signing, chain, roots, now, VerifyOptions{.x509_strict = false});
-      !verified.ok()) {
-    return Error(verified.error().code(),
+  auto path = verified_path(signing, chain, roots, now, VerifyOptions{.x509_strict = false});
+  if (!path.ok()) {
+    return Error(path.error().code(),
                  "signing certificate (" + signing.subject() +
-                     ") does not chain to the roots: " + verified.error().message() +
+                     ") does not chain to the roots: " + path.error().message() +
                      "; the certificate item must hold the signing certificate and its "
                      "intermediates, and the roots bundle (bundle_certificate_name) the root");
+  }
+  if (auto room = check_path_lengths(*path); !room.ok()) {
+    return room.error();
   }
 
   return UpstreamMaterial(signing, std::move(key).value(), std::move(chain), std::move(roots));

@@ -186,6 +186,34 @@ TEST_CASE("load refuses an upstream certificate that may not sign CAs", "[upstre
   }
 }
 
+TEST_CASE("load checks that every path length in the upstream chain leaves room for SPIRE's CA",
+          "[upstream_material]") {
+  // Below the root sit the signing intermediate and SPIRE's minted CA: two intermediates.
+  for (int root_path_len : {1, 2}) {
+    INFO("root pathlen " << root_path_len);
+    pki::CaOptions root_options;
+    root_options.common_name = "Constrained Root";
+    root_options.path_len = root_path_len;
+    auto root = pki::make_self_signed(root_options);
+    REQUIRE(root.ok());
+    pki::CaOptions signing_options;
+    signing_options.common_name = "Signing Intermediate";
+    signing_options.path_len = 1;  // exactly enough for SPIRE's CA below it
+    auto signing = pki::issue(*root, signing_options);
+    REQUIRE(signing.ok());
+    auto material = aku::UpstreamMaterial::load(
+        signing->certificate.pem(), secret_pkcs8(signing->key), root->certificate.pem());
+    if (root_path_len == 1) {
+      REQUIRE_FALSE(material.ok());
+      CHECK(material.error().code() == aku::ErrorCode::kInvalidArgument);
+      CHECK(has(material.error().message(), "(CN=Constrained Root) has pathLenConstraint 1"));
+      CHECK(has(material.error().message(), "at least 2 required"));
+    } else {
+      REQUIRE(material.ok());
+    }
+  }
+}
+
 TEST_CASE("load refuses an expired or not yet valid upstream certificate", "[upstream_material]") {
   pki::CaOptions options;
   options.common_name = "Expired Root";

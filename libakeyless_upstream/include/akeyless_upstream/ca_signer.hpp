@@ -74,4 +74,11 @@ Status verify_chain(const Certificate& leaf, const std::vector<Certificate>& int
                     const std::vector<Certificate>& roots,
                     TimePoint now = std::chrono::system_clock::now(), VerifyOptions options = {});
 
+// verified_path is verify_chain that also returns the path it found: leaf first, the root last.
+Result<std::vector<Certificate>> verified_path(const Certificate& leaf,
+                                               const std::vector<Certificate>& intermediates,
+                                               const std::vector<Certificate>& roots,
+                                               TimePoint now = std::chrono::system_clock::now(),
+                                               VerifyOptions options = {});
+
 }  // namespace akeyless_upstream
