@@ -24,10 +24,11 @@ class UpstreamMaterial {
   //  - roots_bundle_pem: the separately supplied roots (the Akeyless item named by
   //    bundle_certificate_name), if configured.
   // Checks: the key matches the first certificate; the first certificate is a CA (basicConstraints
-  // CA:TRUE, keyUsage absent or with keyCertSign, pathLenConstraint not 0) within its validity at
-  // `now`; roots are the self-signed certificates of the item plus every certificate of the
-  // bundle (which must all be self-signed); at least one root exists; the signing certificate
-  // verifies through the item's certificates to the roots at `now`.
+  // CA:TRUE, keyUsage absent or with keyCertSign) within its validity at `now`; roots are the
+  // self-signed certificates of the item plus every certificate of the bundle (which must all be
+  // self-signed); at least one root exists; the signing certificate verifies through the item's
+  // certificates to the roots at `now`; no pathLenConstraint on that path forbids the CA that
+  // SPIRE keeps below the signing certificate.
   // Errors: kInvalidArgument for unparsable or inconsistent input (naming which input, never
   // quoting key bytes); kFailedPrecondition when the signing certificate is outside its validity
   // or no root is available (the fix: set bundle_certificate_name).
