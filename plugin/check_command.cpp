@@ -137,6 +137,9 @@ int run_check(int argc, char** argv) {
   const Certificate& signer = material->signing_certificate();
 
   std::cout << "\nUpstream chain (signing certificate first; roots not included):\n";
+  if (material->chain_after_minted().empty()) {
+    std::cout << "  (none: the signing certificate is itself a root)\n";
+  }
   for (const Certificate& certificate : material->chain_after_minted()) {
     std::cout << "  - " << certificate.subject() << "\n"
               << "      issuer:      " << certificate.issuer() << "\n"
