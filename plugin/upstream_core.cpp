@@ -148,6 +148,9 @@ Result<UpstreamMaterial> read_upstream_material(AkeylessClient& client, const Pl
   }
 
   std::optional<std::string> bundle_pem;
+  // TODO: AkeylessClient::get_certificate_value refuses items without a private key, so a bundle
+  // item that holds only root certificates (the usual case) fails here; until the client can
+  // read certificate-only items, bundle_certificate_name works only with items that carry a key.
   if (!config.bundle_certificate_name.empty()) {
     Result<CertificateValue> bundle =
         read_item(client, config.bundle_certificate_name, "bundle_certificate_name", deadline);
