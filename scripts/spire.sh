@@ -64,7 +64,12 @@ fi
 # The temp dir sits next to the destination so that the final rename is atomic (same file
 # system): an interrupted build never leaves a half-filled cache entry.
 work="$(mktemp -d "$cache_root/.spire-$SPIRE_VERSION.tmp.XXXXXX")"
-cleanup() { chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; }
+heartbeat=""
+cleanup() {
+  if [[ -n "$heartbeat" ]]; then kill "$heartbeat" 2>/dev/null || true; fi
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 log "building SPIRE $SPIRE_VERSION with $go_version (first time only; takes several minutes)"
@@ -98,10 +103,24 @@ cp -r "$src_dir" "$work/src"
 chmod -R u+w "$work/src"
 mkdir -p "$work/out/bin"
 
-log "compiling ./cmd/spire-server and ./cmd/spire-agent (progress: go's own lines below)"
-if ! (cd "$work/src" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED="${CGO_ENABLED:-1}" \
-    go build -o "$work/out/bin/" ./cmd/spire-server ./cmd/spire-agent); then
-  log "go build of SPIRE $SPIRE_VERSION failed (see the error above)"
+log "compiling ./cmd/spire-server and ./cmd/spire-agent (go prints only downloads and errors)"
+# go build is silent while it compiles; a heartbeat shows that it is still working.
+( started=$SECONDS nap=""
+  trap 'kill $nap 2>/dev/null; exit 0' TERM
+  while :; do
+    sleep 60 & nap=$!
+    wait "$nap"
+    log "still compiling SPIRE ($(( (SECONDS - started) / 60 )) min so far)"
+  done
+) &
+heartbeat=$!
+rc=0
+(cd "$work/src" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED="${CGO_ENABLED:-1}" \
+  go build -o "$work/out/bin/" ./cmd/spire-server ./cmd/spire-agent) || rc=$?
+kill "$heartbeat" 2>/dev/null || true
+wait "$heartbeat" 2>/dev/null || true
+if ((rc != 0)); then
+  log "go build of SPIRE $SPIRE_VERSION failed with status $rc (the error is above)"
   exit 1
 fi
 for b in spire-server spire-agent; do
