@@ -454,3 +454,42 @@ TEST_CASE("re-Configure swaps the whole configuration while mints run concurrent
   CHECK(root_fingerprints.size() <= 2);
   check_stderr(plugin.host);
 }
+
+TEST_CASE("a gateway that hangs during a mint is treated as an outage once request_timeout passes") {
+  TestGateway gateway;
+  ConfiguredPlugin plugin(gateway);
+  PluginData data;
+  data.request_timeout = "2s";
+  REQUIRE(plugin.configure(data).ok());
+  gateway.emulator().add_fault(
+      {{"operation", "get-certificate-value"}, {"kind", "hang"}, {"count", 0}});
+
+  SpireCsr csr = make_spire_csr();
+  std::vector<ua::MintX509CAResponse> responses;
+  grpc::Status status = plugin.mint(csr, 600, responses);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  check_mint_response(responses, csr);
+  CHECK(plugin.host.wait_for_stderr("Akeyless is unreachable", 10s));
+  gateway.emulator().admin("POST", "/_emulator/faults/clear");
+  check_stderr(plugin.host);
+}
+
+TEST_CASE("a failed re-Configure keeps the previous configuration serving") {
+  TestGateway gateway;
+  ConfiguredPlugin plugin(gateway);
+  REQUIRE(plugin.configure(PluginData{}).ok());
+
+  PluginData bad;
+  bad.access_key = "a-wrong-key";
+  CHECK(plugin.configure(bad).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+
+  SpireCsr csr = make_spire_csr();
+  std::vector<ua::MintX509CAResponse> responses;
+  grpc::Status status = plugin.mint(csr, 600, responses);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  MintedShape shape = check_mint_response(responses, csr);
+  CHECK(shape.roots[0].subject().find("Test Root A") != std::string::npos);
+  check_stderr(plugin.host);
+}
