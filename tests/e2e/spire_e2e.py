@@ -610,8 +610,11 @@ def assert_plugin_logs_parsed(server):
     check(not raw, f"plugin log lines reached SPIRE unparsed: {raw[:3]}")
     levels = {l.get("level") for l in lines}
     check("info" in levels, f"no info-level plugin line in SPIRE's log (levels: {levels})")
-    check(any(l.get("msg") == "Configured Akeyless upstream authority" for l in lines),
-          "the plugin's Configure line is missing from SPIRE's log")
+    configured = [l for l in lines if l.get("msg") == "Configured Akeyless upstream authority"]
+    check(configured, "the plugin's Configure line is missing from SPIRE's log")
+    # The plugin's own key/value pairs must arrive as fields of SPIRE's log entry.
+    check(configured[0].get("certificate_name") and configured[0].get("level") == "info",
+          f"the plugin's fields or level did not reach SPIRE's log entry: {configured[0]}")
     log(f"plugin log lines parsed by SPIRE: {len(lines)} lines, levels {sorted(levels)}")
 
 
@@ -742,6 +745,26 @@ def case_access_key_from_env(c):
     check(emu.ACCESS_KEY not in server.proc.log_text(), "the access key appears in SPIRE's log")
 
 
+def case_ca_ttl_clamped(c):
+    """ca_ttl longer than the upstream certificate has left: the CA ends with the upstream
+    certificate, SPIRE accepts it, and the plugin warns."""
+    emu = c.emulator({"/e2e/short": {"generate": {"key_type": "ec-p256", "kind": "root",
+                                                  "ttl_days": 1}}})
+    root = emu.item_root_pem("/e2e/short")
+    server = SpireServer(c.spire, c.work, c.sm_upstream(emu, "/e2e/short"), ca_ttl="72h")
+    chain = server.mint(os.path.join(c.work, "minted"))
+    verify_chain(c.work, chain, root, "clamped")
+    ca_end = cert_text(chain[1], "-enddate").split("=", 1)[1]
+    root_end = cert_text(root, "-enddate").split("=", 1)[1]
+    end = lambda t: time.mktime(time.strptime(t.replace("  ", " "), "%b %d %H:%M:%S %Y %Z"))
+    check(end(ca_end) <= end(root_end),
+          f"the CA outlives its upstream certificate ({ca_end} > {root_end})")
+    warns = [l for l in plugin_log_lines(server) if l.get("level") == "warning"
+             and "clamped" in str(l.get("msg"))]
+    check(warns, "no plugin warning about the clamped TTL in SPIRE's log")
+    log(f"CA ends {ca_end}, upstream ends {root_end}; warning: {warns[0].get('msg')}")
+
+
 def case_rotation(c):
     """The item is rotated between two mints: the new CA chains to the new root and the bundle
     holds both roots."""
@@ -835,6 +858,7 @@ CASES = {
     "json_server_conf": case_json_config,
     "plugin_data_file_sigusr1": case_data_file_sigusr1,
     "access_key_from_environment": case_access_key_from_env,
+    "ca_ttl_clamped_to_upstream": case_ca_ttl_clamped,
     "rotation_between_mints": case_rotation,
     "gateway_down_serves_last_good": case_gateway_down,
     "bad_credentials_refuse_start": case_bad_credentials,
