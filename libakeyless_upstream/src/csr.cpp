@@ -77,7 +77,7 @@ Result<Bytes> build_csr_der(const PrivateKey& key, const CsrSpec& spec) {
     if (!san || sk_X509_EXTENSION_push(extensions.get(), san.get()) == 0) {
       return Error(ErrorCode::kInternal, with_crypto_error("cannot add the CSR subjectAltName"));
     }
-    san.release();
+    static_cast<void>(san.release());  // the stack owns it now
   }
   for (const auto& extra : spec.extra_extensions) {
     std::unique_ptr<ASN1_OBJECT, detail::FreeWith<ASN1_OBJECT_free>> oid(
@@ -97,7 +97,7 @@ Result<Bytes> build_csr_der(const PrivateKey& key, const CsrSpec& spec) {
     if (!extension || sk_X509_EXTENSION_push(extensions.get(), extension.get()) == 0) {
       return Error(ErrorCode::kInternal, with_crypto_error("cannot add a CSR extension"));
     }
-    extension.release();
+    static_cast<void>(extension.release());  // the stack owns it now
   }
   if (sk_X509_EXTENSION_num(extensions.get()) > 0 &&
       X509_REQ_add_extensions(request.get(), extensions.get()) != 1) {

@@ -94,7 +94,8 @@ TEST_CASE("sign_csr fails with exit status 1 and one line naming the problem", "
   std::string out_chain = (dir.path() / "chain.pem").string();
   std::string out_roots = (dir.path() / "roots.pem").string();
 
-  auto arguments = [&](std::string cert_path, std::string key_path, std::string csr_path) {
+  auto arguments = [&](const std::string& cert_path, const std::string& key_path,
+                       const std::string& csr_path) {
     return std::vector<std::string>{sign_csr_bin(), "--upstream-cert", cert_path, "--upstream-key",
                                     key_path,       "--csr",           csr_path,  "--trust-domain",
                                     "example.org",  "--out-chain",     out_chain, "--out-roots",
