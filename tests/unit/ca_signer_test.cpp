@@ -2,6 +2,7 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <openssl/objects.h>
@@ -470,4 +471,39 @@ TEST_CASE("verify_chain reports why a chain fails", "[ca_signer]") {
 
   auto no_roots = aku::verify_chain(intermediate.certificate, {}, {});
   CHECK_FALSE(no_roots.ok());
+}
+
+TEST_CASE("one signer mints concurrently from several threads", "[ca_signer]") {
+  auto root = make_root("Concurrent Root");
+  auto intermediate = make_intermediate(root, "Concurrent Intermediate");
+  aku::CaSigner signer(
+      material_for({intermediate.certificate}, intermediate.key, root.certificate.pem()));
+  aku::Bytes csr = spire_csr(cached_key(aku::KeyType::kEcP256));
+
+  constexpr int kThreads = 4;
+  constexpr int kMintsPerThread = 10;
+  std::vector<std::vector<aku::Result<aku::MintedCa>>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kMintsPerThread; ++i) {
+        results[t].push_back(signer.mint(csr, kTrustDomain, seconds(600)));
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+
+  std::set<std::string> serials;
+  for (const auto& per_thread : results) {
+    REQUIRE(per_thread.size() == kMintsPerThread);
+    for (const auto& minted : per_thread) {
+      REQUIRE(minted.ok());
+      CHECK(aku::verify_chain(minted->certificate, {intermediate.certificate}, {root.certificate})
+                .ok());
+      serials.insert(minted->certificate.serial_hex());
+    }
+  }
+  CHECK(serials.size() == kThreads * kMintsPerThread);  // serials are random, never reused
 }

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,15 @@ TEST_CASE("parse_certificates_pem keeps order, skips other block types, and name
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().message() == "chain file contains no CERTIFICATE block");
 }
+
+// A private key (and the secret its PEM travels in) cannot be written to a stream by mistake.
+template <typename T>
+concept Streamable = requires(std::ostream& out, const T& value) {
+  out << value;
+};
+static_assert(!Streamable<aku::PrivateKey>);
+static_assert(!Streamable<aku::SecretString>);
+static_assert(Streamable<std::string>);
 
 TEST_CASE("key types have SPIRE's names and generated keys describe themselves", "[private_key]") {
   for (aku::KeyType type : kAllKeyTypes) {
