@@ -38,10 +38,9 @@ int fail(std::string_view message) {
 int main(int argc, char** argv) {
   // == command line: every flag takes one value ==
   const std::map<std::string, std::string> known = {
-      {"--gateway-url", ""},    {"--access-type", ""},   {"--access-id", ""},
-      {"--name", ""},           {"--k8s-auth-config-name", ""},
-      {"--k8s-token-path", ""}, {"--gcp-audience", ""},  {"--azure-object-id", ""},
-      {"--ca-bundle", ""},
+      {"--gateway-url", ""},  {"--access-type", ""},          {"--access-id", ""},
+      {"--name", ""},         {"--k8s-auth-config-name", ""}, {"--k8s-token-path", ""},
+      {"--gcp-audience", ""}, {"--azure-object-id", ""},      {"--ca-bundle", ""},
   };
   std::map<std::string, std::string> flags;
   for (int i = 1; i < argc; ++i) {

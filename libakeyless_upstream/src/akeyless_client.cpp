@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <openssl/crypto.h>
+#include <boost/json.hpp>
 
 namespace akeyless_upstream {
 namespace {
@@ -201,8 +201,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
   } else {
     return std::nullopt;
   }
-  std::int64_t days = days_from_civil(*year, static_cast<unsigned>(*month),
-                                      static_cast<unsigned>(*day));
+  std::int64_t days =
+      days_from_civil(*year, static_cast<unsigned>(*month), static_cast<unsigned>(*day));
   std::int64_t seconds = days * 86400 + *hour * 3600 + *minute * 60 + *second - offset_seconds;
   return std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
 }
@@ -234,8 +234,9 @@ std::optional<std::chrono::system_clock::time_point> expiration_of(const json::v
     return std::nullopt;
   }
   std::string_view text = value.as_string();
-  if (!text.empty() &&
-      std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
     try {
       return from_unix_number(std::stod(std::string(text)));
     } catch (...) {
@@ -345,8 +346,8 @@ Error map_gateway_error(std::string_view operation, int status, std::string_view
              contains_any(lower, {"unauthorized", "forbidden", "not allowed", "access denied",
                                   "permission denied", "not authorized"})) {
     code = ErrorCode::kPermissionDenied;
-  } else if (status == 404 || contains_any(lower, {"not found", "doesn't exist",
-                                                   "does not exist", "item not found"})) {
+  } else if (status == 404 || contains_any(lower, {"not found", "doesn't exist", "does not exist",
+                                                   "item not found"})) {
     code = ErrorCode::kNotFound;
   } else if (contains_any(lower, {"not certificate", "not a certificate"})) {
     // A read of another item type through the certificate operations.
@@ -360,8 +361,8 @@ Error map_gateway_error(std::string_view operation, int status, std::string_view
     code = ErrorCode::kUnavailable;
   }
 
-  std::string message = std::string(operation) + ": the gateway answered HTTP " +
-                        std::to_string(status);
+  std::string message =
+      std::string(operation) + ": the gateway answered HTTP " + std::to_string(status);
   if (!reason.empty()) {
     message += ": " + reason;
   }
@@ -393,11 +394,12 @@ struct AkeylessClient::Impl {
   }
 
   std::chrono::milliseconds backoff(int attempt) {
-    std::chrono::milliseconds ceiling =
-        std::min<std::chrono::milliseconds>(kMaxBackoff, kFirstBackoff * (1LL << std::min(attempt, 10)));
+    std::chrono::milliseconds ceiling = std::min<std::chrono::milliseconds>(
+        kMaxBackoff, kFirstBackoff * (1LL << std::min(attempt, 10)));
     std::lock_guard<std::mutex> lock(state_mutex);
     // "Equal jitter": half fixed, half random, so retries spread out but still back off.
-    std::uniform_int_distribution<std::chrono::milliseconds::rep> spread(ceiling.count() / 2, ceiling.count());
+    std::uniform_int_distribution<std::chrono::milliseconds::rep> spread(ceiling.count() / 2,
+                                                                         ceiling.count());
     return std::chrono::milliseconds(spread(random));
   }
 
@@ -440,7 +442,9 @@ Result<HttpResponse> AkeylessClient::Impl::post(
     } else if (response->status != 200) {
       failure = map_gateway_error(operation, response->status, response->body.reveal());
       int status = response->status;
-      retryable = status >= 500 || status == 429 || status == 408;
+      // A 5xx whose reason names a definite answer (access denied, not found) is not transient.
+      retryable = (status >= 500 && failure->code() == ErrorCode::kUnavailable) || status == 429 ||
+                  status == 408;
     } else {
       std::string type = to_lower(response->content_type);
       if (!type.empty() && type.find("json") == std::string::npos) {
@@ -574,8 +578,8 @@ Result<HttpResponse> AkeylessClient::Impl::call(std::string_view operation,
 AkeylessClient::AkeylessClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AkeylessClient::~AkeylessClient() = default;
 
-Result<std::shared_ptr<AkeylessClient>> AkeylessClient::create(
-    AkeylessClientOptions options, std::shared_ptr<AuthProvider> auth) {
+Result<std::shared_ptr<AkeylessClient>> AkeylessClient::create(AkeylessClientOptions options,
+                                                               std::shared_ptr<AuthProvider> auth) {
   try {
     if (!auth) {
       return Error(ErrorCode::kInvalidArgument, "an AuthProvider is required");
@@ -618,12 +622,14 @@ Result<std::shared_ptr<AkeylessClient>> AkeylessClient::create(
     impl->metadata_http = std::move(*metadata_http);
     return std::shared_ptr<AkeylessClient>(new AkeylessClient(std::move(impl)));
   } catch (const std::exception& e) {
-    return Error(ErrorCode::kInternal, std::string("cannot create the Akeyless client: ") +
-                                           e.what());
+    return Error(ErrorCode::kInternal,
+                 std::string("cannot create the Akeyless client: ") + e.what());
   }
 }
 
-const std::string& AkeylessClient::base_url() const { return impl_->base_url; }
+const std::string& AkeylessClient::base_url() const {
+  return impl_->base_url;
+}
 
 Status AkeylessClient::authenticate(Deadline deadline) {
   try {
@@ -657,15 +663,13 @@ Result<CertificateValue> AkeylessClient::get_certificate_value(std::string_view 
     }
     auto response = impl_->call("get-certificate-value", fields, impl_->cap(deadline));
     if (!response.ok()) {
-      return response.error().with_context("reading certificate item '" + std::string(name) +
-                                           "'");
+      return response.error().with_context("reading certificate item '" + std::string(name) + "'");
     }
 
     WipedJson parsed(response->body.size());
     if (!parsed.parse(response->body.reveal()) || !parsed.value().is_object()) {
-      return Error(ErrorCode::kUnavailable,
-                   "reading certificate item '" + std::string(name) +
-                       "': the gateway's answer is not a JSON object");
+      return Error(ErrorCode::kUnavailable, "reading certificate item '" + std::string(name) +
+                                                "': the gateway's answer is not a JSON object");
     }
     const json::object& object = parsed.value().as_object();
     CertificateValue value;

@@ -13,8 +13,8 @@
 #include <thread>
 #include <utility>
 
-#include <boost/json.hpp>
 #include <openssl/crypto.h>
+#include <boost/json.hpp>
 
 #include "akeyless_upstream/encoding.hpp"
 
@@ -73,8 +73,8 @@ std::string status_text(int status) {
 Error metadata_error(std::string_view service, int status, std::string_view fix) {
   ErrorCode code = status == 404 || status == 403 || status == 400 ? ErrorCode::kFailedPrecondition
                                                                    : ErrorCode::kUnavailable;
-  return Error(code, std::string(service) + " answered " + status_text(status) + "; " +
-                         std::string(fix));
+  return Error(code,
+               std::string(service) + " answered " + status_text(status) + "; " + std::string(fix));
 }
 
 bool sleep_before_retry(std::chrono::milliseconds pause, Deadline deadline) {
@@ -329,7 +329,8 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
   }
   const std::string hint =
       "no AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or run on an instance "
-      "with an IAM role (instance metadata at " + base + ")";
+      "with an IAM role (instance metadata at " +
+      base + ")";
 
   // IMDSv2: a session token first (PUT), then the role name, then the role's credentials.
   HttpRequest token_request;
@@ -360,9 +361,8 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
   if (role->status != 200 || role_name.empty() ||
       role_name.find_first_of("/?#") != std::string::npos) {
     OPENSSL_cleanse(session.data(), session.size());
-    return Error(ErrorCode::kFailedPrecondition,
-                 "the EC2 instance has no IAM role attached (" + status_text(role->status) +
-                     "); " + hint);
+    return Error(ErrorCode::kFailedPrecondition, "the EC2 instance has no IAM role attached (" +
+                                                     status_text(role->status) + "); " + hint);
   }
 
   HttpRequest creds_request = role_request;
@@ -384,8 +384,7 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
   }
   auto field = [&](std::string_view key) -> std::string {
     const json::value* value = parsed.as_object().if_contains(key);
-    return value != nullptr && value->is_string() ? std::string(value->as_string())
-                                                  : std::string();
+    return value != nullptr && value->is_string() ? std::string(value->as_string()) : std::string();
   };
   sigv4::Credentials out;
   out.access_key_id = field("AccessKeyId");

@@ -11,6 +11,9 @@
 #include <string_view>
 #include <utility>
 
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -21,9 +24,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <openssl/crypto.h>
-#include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 
 #include "akeyless_upstream/detail/ossl.hpp"
 #include "akeyless_upstream/encoding.hpp"
@@ -174,8 +174,7 @@ Error tls_failure(SSL* ssl_handle, const Url& url, const error_code& ec) {
   }
   if (verify != X509_V_OK) {
     return Error(ErrorCode::kUnavailable,
-                 where + "it is not trusted (" +
-                     X509_verify_cert_error_string(verify) +
+                 where + "it is not trusted (" + X509_verify_cert_error_string(verify) +
                      "); set gateway_ca_bundle_path (ca_bundle_path) to a PEM file holding the CA "
                      "that issued the gateway's certificate");
   }
@@ -358,9 +357,11 @@ Result<std::optional<ProxyConfig>> proxy_for_environment(const Url& target) {
     std::string_view raw = authority.substr(0, at);
     // Userinfo is percent-encoded in a URL; decode it before building the Basic credentials.
     for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
+      if (raw[i] == '%' && i + 2 < raw.size() &&
+          std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
           std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-        userinfo.push_back(static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16)));
+        userinfo.push_back(
+            static_cast<char>(std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16)));
         i += 2;
       } else {
         userinfo.push_back(raw[i]);
@@ -443,13 +444,13 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
   ex.stage = "resolving " + connect_host;
   tcp::resolver resolver(io);
   ex.resolver = &resolver;
-  auto endpoints = co_await resolver.async_resolve(connect_host, std::to_string(connect_port),
-                                                   token);
+  auto endpoints =
+      co_await resolver.async_resolve(connect_host, std::to_string(connect_port), token);
   ex.resolver = nullptr;
   if (ec) {
-    ex.result = Error(ErrorCode::kUnavailable,
-                      "cannot resolve '" + connect_host + "': " + ec.message() +
-                          (proxy ? " (this is the HTTPS_PROXY host)" : ""));
+    ex.result =
+        Error(ErrorCode::kUnavailable, "cannot resolve '" + connect_host + "': " + ec.message() +
+                                           (proxy ? " (this is the HTTPS_PROXY host)" : ""));
     co_return;
   }
 
@@ -458,9 +459,9 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
   beast::tcp_stream* stream = conn.plain.get();
   co_await stream->async_connect(endpoints, token);
   if (ec) {
-    ex.result = Error(ErrorCode::kUnavailable,
-                      "cannot connect to " + connect_text + ": " + ec.message() +
-                          (proxy ? " (this is the HTTPS_PROXY address)" : ""));
+    ex.result =
+        Error(ErrorCode::kUnavailable, "cannot connect to " + connect_text + ": " + ec.message() +
+                                           (proxy ? " (this is the HTTPS_PROXY address)" : ""));
     co_return;
   }
   stream->socket().set_option(tcp::no_delay(true), ec);
@@ -469,9 +470,9 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
   if (proxy) {
     // HTTP CONNECT tunnel (RFC 9110 section 9.3.6); TLS to the target runs inside it.
     ex.stage = "opening a tunnel through the proxy " + connect_text;
-    std::string target = (url.host.find(':') != std::string::npos ? "[" + url.host + "]"
-                                                                   : url.host) +
-                         ":" + std::to_string(url.port);
+    std::string target =
+        (url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host) + ":" +
+        std::to_string(url.port);
     http::request<http::empty_body> connect_request{http::verb::connect, target, 11};
     connect_request.set(http::field::host, target);
     connect_request.set(http::field::user_agent, std::string(kUserAgent));
@@ -507,8 +508,8 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
   }
 
   ex.stage = "TLS handshake with " + endpoint_text(url);
-  conn.tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*conn.plain),
-                                                                    tls_context);
+  conn.tls =
+      std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(*conn.plain), tls_context);
   conn.plain.reset();
   SSL* handle = conn.tls->native_handle();
   error_code address_ec;
@@ -528,9 +529,9 @@ asio::awaitable<void> HttpClient::Impl::open(Connection& conn, const Url& url,
     }
   }
   if (configured != 1) {
-    ex.result = Error(ErrorCode::kInternal,
-                      detail::with_crypto_error("cannot set up TLS host verification for '" +
-                                                url.host + "'"));
+    ex.result = Error(
+        ErrorCode::kInternal,
+        detail::with_crypto_error("cannot set up TLS host verification for '" + url.host + "'"));
     co_return;
   }
   co_await conn.tls->async_handshake(ssl::stream_base::client, token);
@@ -594,9 +595,11 @@ asio::awaitable<void> HttpClient::Impl::exchange(Connection& conn, const Url& ur
   ex.result = std::move(response);
 }
 
-std::optional<Result<HttpResponse>> HttpClient::Impl::run(
-    Connection& conn, const Url& url, const std::optional<ProxyConfig>& proxy, bool fresh,
-    http::request<http::string_body>& request, Deadline deadline, bool& stale) {
+std::optional<Result<HttpResponse>> HttpClient::Impl::run(Connection& conn, const Url& url,
+                                                          const std::optional<ProxyConfig>& proxy,
+                                                          bool fresh,
+                                                          http::request<http::string_body>& request,
+                                                          Deadline deadline, bool& stale) {
   Exchange ex;
   bool finished = false;
   std::exception_ptr failure;
@@ -638,8 +641,8 @@ std::optional<Result<HttpResponse>> HttpClient::Impl::run(
   stale = ex.stale;
   if (timed_out) {
     stale = true;
-    return Result<HttpResponse>(Error(ErrorCode::kDeadlineExceeded,
-                                      "deadline exceeded while " + ex.stage));
+    return Result<HttpResponse>(
+        Error(ErrorCode::kDeadlineExceeded, "deadline exceeded while " + ex.stage));
   }
   if (failure) {
     stale = true;
@@ -672,18 +675,17 @@ Result<std::shared_ptr<HttpClient>> HttpClient::create(HttpClientOptions options
     if (impl->options.ca_bundle_path.empty()) {
       impl->tls_context.set_default_verify_paths(ec);
       if (ec) {
-        return Error(ErrorCode::kInternal,
-                     detail::with_crypto_error("cannot load the system trust store: " +
-                                               ec.message()));
+        return Error(
+            ErrorCode::kInternal,
+            detail::with_crypto_error("cannot load the system trust store: " + ec.message()));
       }
     } else {
       impl->tls_context.load_verify_file(impl->options.ca_bundle_path, ec);
       if (ec) {
-        return Error(ErrorCode::kInvalidArgument,
-                     detail::with_crypto_error("cannot load the CA bundle '" +
-                                               impl->options.ca_bundle_path +
-                                               "' (it must be a readable PEM file): " +
-                                               ec.message()));
+        return Error(
+            ErrorCode::kInvalidArgument,
+            detail::with_crypto_error("cannot load the CA bundle '" + impl->options.ca_bundle_path +
+                                      "' (it must be a readable PEM file): " + ec.message()));
       }
     }
     detail::take_crypto_error();
@@ -774,8 +776,7 @@ Result<HttpResponse> HttpClient::send(const HttpRequest& request, Deadline deadl
       } else if (conn->plain || conn->tls) {
         conn->close();
       }
-      if (!outcome->ok() && stale && !fresh &&
-          outcome->error().code() == ErrorCode::kUnavailable) {
+      if (!outcome->ok() && stale && !fresh && outcome->error().code() == ErrorCode::kUnavailable) {
         // The server closed the idle pooled connection; try once more on a new one.
         continue;
       }

@@ -226,7 +226,8 @@ std::string canonical_query(std::string_view query) {
     if (!pair.empty()) {
       std::size_t eq = pair.find('=');
       std::string_view name = pair.substr(0, eq);
-      std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      std::string_view value =
+          eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
       params.emplace_back(uri_encode(percent_decode(name)), uri_encode(percent_decode(value)));
     }
     start = end + 1;
@@ -406,8 +407,8 @@ Result<ParsedAuthorization> parse_authorization(std::string_view value) {
   std::size_t pos = 0;
   while (true) {
     std::size_t slash = credential.find('/', pos);
-    fields.push_back(credential.substr(pos, slash == std::string::npos ? std::string::npos
-                                                                       : slash - pos));
+    fields.push_back(
+        credential.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
     if (slash == std::string::npos) {
       break;
     }
@@ -440,8 +441,8 @@ Status verify(const Request& request, const Credentials& credentials) {
     return Error(ErrorCode::kInvalidArgument, "SigV4 SignedHeaders must include host");
   }
 
-  std::string to_sign = string_to_sign(date, parsed->scope,
-                                       canonical_request(request, parsed->signed_headers));
+  std::string to_sign =
+      string_to_sign(date, parsed->scope, canonical_request(request, parsed->signed_headers));
   std::string expected = signature(credentials.secret_access_key, parsed->scope, to_sign);
   std::string received = to_lower(parsed->signature);
   if (expected.size() != received.size() ||

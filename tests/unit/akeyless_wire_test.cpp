@@ -1,8 +1,8 @@
+#include <unistd.h>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -35,7 +35,9 @@ std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
-aku::Deadline soon() { return std::chrono::steady_clock::now() + std::chrono::seconds(30); }
+aku::Deadline soon() {
+  return std::chrono::steady_clock::now() + std::chrono::seconds(30);
+}
 
 }  // namespace
 
@@ -117,8 +119,7 @@ TEST_CASE("a gateway reason is truncated and stripped of control characters", "[
   CHECK(error.message().find("TAIL") == std::string::npos);
 }
 
-TEST_CASE("the aws_iam cloud-id carries a signed STS request with list-valued headers",
-          "[aws]") {
+TEST_CASE("the aws_iam cloud-id carries a signed STS request with list-valued headers", "[aws]") {
   aku::sigv4::Credentials credentials{"AKIDEXAMPLE",
                                       aku::SecretString("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
                                       "session-token-value"};
@@ -133,7 +134,8 @@ TEST_CASE("the aws_iam cloud-id carries a signed STS request with list-valued he
   std::string body = decode_base64(document.at("sts_request_body").as_string());
   CHECK(body == "Action=GetCallerIdentity&Version=2011-06-15");
 
-  json::object headers = parse_object(decode_base64(document.at("sts_request_headers").as_string()));
+  json::object headers =
+      parse_object(decode_base64(document.at("sts_request_headers").as_string()));
   for (const char* name :
        {"Authorization", "Content-Type", "Host", "X-Amz-Date", "X-Amz-Security-Token"}) {
     INFO(name);
@@ -154,14 +156,12 @@ TEST_CASE("the aws_iam cloud-id carries a signed STS request with list-valued he
   received.path = "/";
   received.payload = body;
   for (const auto& [name, values] : headers) {
-    received.headers.emplace_back(std::string(name),
-                                  std::string(values.as_array()[0].as_string()));
+    received.headers.emplace_back(std::string(name), std::string(values.as_array()[0].as_string()));
   }
   CHECK(aku::sigv4::verify(received, credentials).ok());
   std::string authorization(headers.at("Authorization").as_array()[0].as_string());
   CHECK(authorization.find("/eu-west-1/sts/aws4_request") != std::string::npos);
-  CHECK(authorization.find(
-            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token") !=
+  CHECK(authorization.find("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token") !=
         std::string::npos);
 }
 
@@ -218,9 +218,7 @@ TEST_CASE("the k8s provider re-reads and base64-encodes the trimmed token file e
   int fd = ::mkstemp(path);
   REQUIRE(fd >= 0);
   ::close(fd);
-  {
-    std::ofstream(path) << "  first.jwt.token\n";
-  }
+  { std::ofstream(path) << "  first.jwt.token\n"; }
   aku::AuthConfig config;
   config.access_type = "k8s";
   config.access_id = "p-k8s";
@@ -238,9 +236,7 @@ TEST_CASE("the k8s provider re-reads and base64-encodes the trimmed token file e
   CHECK(object.at("k8s-auth-config-name").as_string() == "cluster-a");
   CHECK(decode_base64(object.at("k8s-service-account-token").as_string()) == "first.jwt.token");
 
-  {
-    std::ofstream(path) << "second.jwt.token";
-  }
+  { std::ofstream(path) << "second.jwt.token"; }
   auto second = (*provider)->auth_request_body(**http, soon());
   REQUIRE(second.ok());
   CHECK(decode_base64(parse_object(second->reveal()).at("k8s-service-account-token").as_string()) ==

@@ -46,16 +46,15 @@ TEST_CASE("operation URLs join the base and the operation with exactly one slash
   CHECK(aku::operation_url("https://gw:8000/api/v2", "auth") == "https://gw:8000/api/v2/auth");
   CHECK(aku::operation_url("https://gw:8000/api/v2/", "get-certificate-value") ==
         "https://gw:8000/api/v2/get-certificate-value");
-  CHECK(aku::operation_url("https://gw:8081", "describe-item") ==
-        "https://gw:8081/describe-item");
+  CHECK(aku::operation_url("https://gw:8081", "describe-item") == "https://gw:8081/describe-item");
   CHECK(aku::operation_url("https://api.akeyless.io//", "auth") == "https://api.akeyless.io/auth");
 }
 
 TEST_CASE("base URLs are accepted in every documented form, with or without a trailing slash",
           "[url]") {
-  for (const char* form : {"https://gw:8000/api/v2", "https://gw:8000/api/v2/", "https://gw:8081",
-                           "https://gw:8081/", "https://api.akeyless.io",
-                           "https://api.akeyless.io/", "https://gw:8080/v2"}) {
+  for (const char* form :
+       {"https://gw:8000/api/v2", "https://gw:8000/api/v2/", "https://gw:8081", "https://gw:8081/",
+        "https://api.akeyless.io", "https://api.akeyless.io/", "https://gw:8080/v2"}) {
     INFO(form);
     auto base = aku::normalize_base_url(form);
     REQUIRE(base.ok());
@@ -132,8 +131,8 @@ TEST_CASE("HttpClient refuses plain http to a non-loopback host before connectin
   REQUIRE(client.ok());
   aku::HttpRequest request;
   request.url = "http://gateway.example.com/api/v2/auth";
-  auto response = (*client)->send(request, std::chrono::steady_clock::now() +
-                                               std::chrono::seconds(30));
+  auto response =
+      (*client)->send(request, std::chrono::steady_clock::now() + std::chrono::seconds(30));
   REQUIRE_FALSE(response.ok());
   CHECK(response.error().code() == aku::ErrorCode::kInvalidArgument);
 }
