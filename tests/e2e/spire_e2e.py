@@ -671,6 +671,22 @@ def case_intermediate_bundle(c):
     check(cert_fingerprint(root) in bundle, "the bundle lacks the root from the bundle item")
 
 
+def case_intermediate_chain_in_item(c):
+    """The item holds an intermediate followed by its root (no bundle item): the served chain
+    ends with the intermediate, and the root goes to the bundle only."""
+    emu = c.emulator({"/e2e/intermediate": {"generate": {
+        "key_type": "ec-p384", "kind": "intermediate", "bundle_item": "/e2e/root-bundle",
+        "include_chain": True}}})
+    pems = emu.item_pems("/e2e/intermediate")
+    check(len(pems) == 2, f"expected intermediate + root in the item, got {len(pems)} certs")
+    root = pems[-1]
+    server = SpireServer(c.spire, c.work, c.sm_upstream(emu, "/e2e/intermediate"))
+    _, chain = c.full_flow(server, root, "chain-in-item")
+    check(len(chain) == 3, f"expected leaf + SPIRE CA + upstream intermediate, got {len(chain)}")
+    check(cert_fingerprint(chain[2]) == cert_fingerprint(pems[0]),
+          "the served chain does not end with the item's intermediate")
+
+
 def case_json_config(c):
     """A JSON-format server.conf with the same plugin settings works as the HCL one."""
     emu = c.emulator({"/e2e/ca": generated_item()})
@@ -855,6 +871,7 @@ CASES = {
     "ca_key_type_rsa_2048": sm_key_type_case("rsa-2048"),
     "upstream_key_types": case_upstream_key_types,
     "intermediate_with_bundle_item": case_intermediate_bundle,
+    "intermediate_chain_in_item": case_intermediate_chain_in_item,
     "json_server_conf": case_json_config,
     "plugin_data_file_sigusr1": case_data_file_sigusr1,
     "access_key_from_environment": case_access_key_from_env,
