@@ -221,7 +221,9 @@ Result<MintedCa> CaSigner::mint(std::span<const std::uint8_t> csr_der,
   if (!constraints) {
     return Error(ErrorCode::kInternal, with_crypto_error("cannot allocate basicConstraints"));
   }
-  constraints->ca = 1;
+  // DER (X.690 section 11.1) encodes TRUE as 0xFF; libcrypto writes the field's value as the
+  // content octet, and Go's parser (SPIRE) refuses any other value ("invalid basic constraints").
+  constraints->ca = 0xFF;
   if (auto added = add_extension(certificate.get(), NID_basic_constraints, constraints.get(), true);
       !added.ok()) {
     return added.error();

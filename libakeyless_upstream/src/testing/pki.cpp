@@ -82,7 +82,8 @@ Result<IssuedCertificate> make(const CaOptions& options, const IssuedCertificate
   if (!constraints) {
     return Error(ErrorCode::kInternal, with_crypto_error("cannot allocate basicConstraints"));
   }
-  constraints->ca = options.is_ca ? 1 : 0;
+  // DER TRUE is 0xFF (X.690 section 11.1); Go refuses any other content octet.
+  constraints->ca = options.is_ca ? 0xFF : 0;
   if (options.is_ca && options.path_len.has_value()) {
     constraints->pathlen = ASN1_INTEGER_new();
     if (constraints->pathlen == nullptr ||
