@@ -5,10 +5,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,8 +45,9 @@ constexpr const char* kAwsEnvSecret = "AWS-ENV-SECRET-1a2b3c4d5e";
 constexpr const char* kItem = "/SPIRE/upstream";
 
 std::vector<std::string> secrets() {
-  return {kAccessKey, kK8sToken, akeyless_upstream::base64_encode(kK8sToken), kGceToken,
-          kAzureToken, kAwsRoleSecret, kAwsRoleSession, kAwsEnvSecret, "PRIVATE KEY"};
+  return {kAccessKey,      kK8sToken,     akeyless_upstream::base64_encode(kK8sToken),
+          kGceToken,       kAzureToken,   kAwsRoleSecret,
+          kAwsRoleSession, kAwsEnvSecret, "PRIVATE KEY"};
 }
 
 std::string config(json::object overrides = {}) {
@@ -54,9 +55,8 @@ std::string config(json::object overrides = {}) {
       {"token_lifetime_seconds", 3600},
       {"access_ids",
        json::array{
-           json::object{{"access_id", "p-key"},
-                        {"access_type", "access_key"},
-                        {"access_key", kAccessKey}},
+           json::object{
+               {"access_id", "p-key"}, {"access_type", "access_key"}, {"access_key", kAccessKey}},
            json::object{{"access_id", "p-short"},
                         {"access_type", "access_key"},
                         {"access_key", kAccessKey},
@@ -72,29 +72,26 @@ std::string config(json::object overrides = {}) {
            json::object{{"access_id", "p-azure"},
                         {"access_type", "azure_ad"},
                         {"azure_access_token", kAzureToken}},
-           json::object{
-               {"access_id", "p-aws"},
-               {"access_type", "aws_iam"},
-               {"aws_credentials",
-                json::array{json::object{{"access_key_id", "AKIDROLE"},
-                                         {"secret_access_key", kAwsRoleSecret},
-                                         {"session_token", kAwsRoleSession}},
-                            json::object{{"access_key_id", "AKIDENV"},
-                                         {"secret_access_key", kAwsEnvSecret}}}}},
+           json::object{{"access_id", "p-aws"},
+                        {"access_type", "aws_iam"},
+                        {"aws_credentials",
+                         json::array{json::object{{"access_key_id", "AKIDROLE"},
+                                                  {"secret_access_key", kAwsRoleSecret},
+                                                  {"session_token", kAwsRoleSession}},
+                                     json::object{{"access_key_id", "AKIDENV"},
+                                                  {"secret_access_key", kAwsEnvSecret}}}}},
        }},
-      {"items",
-       json::array{json::object{{"name", kItem},
-                                {"type", "CERTIFICATE"},
-                                {"generate", json::object{{"kind", "root"}}}},
-                   json::object{{"name", "/SPIRE/static"}, {"type", "STATIC_SECRET"}}}},
-      {"metadata",
-       json::object{{"gce", json::object{{"identity_token", kGceToken},
-                                         {"audience", "akeyless.io"}}},
-                    {"azure", json::object{{"access_token", kAzureToken}}},
-                    {"aws", json::object{{"role", "spire-server"},
-                                         {"access_key_id", "AKIDROLE"},
-                                         {"secret_access_key", kAwsRoleSecret},
-                                         {"session_token", kAwsRoleSession}}}}},
+      {"items", json::array{json::object{{"name", kItem},
+                                         {"type", "CERTIFICATE"},
+                                         {"generate", json::object{{"kind", "root"}}}},
+                            json::object{{"name", "/SPIRE/static"}, {"type", "STATIC_SECRET"}}}},
+      {"metadata", json::object{{"gce", json::object{{"identity_token", kGceToken},
+                                                     {"audience", "akeyless.io"}}},
+                                {"azure", json::object{{"access_token", kAzureToken}}},
+                                {"aws", json::object{{"role", "spire-server"},
+                                                     {"access_key_id", "AKIDROLE"},
+                                                     {"secret_access_key", kAwsRoleSecret},
+                                                     {"session_token", kAwsRoleSession}}}}},
   };
   for (const auto& entry : overrides) {
     root[entry.key()] = entry.value();
@@ -209,7 +206,8 @@ std::size_t count_ok(const EmulatorProcess& emulator, const std::string& operati
 // then relays bytes both ways.
 class ConnectProxy {
  public:
-  ConnectProxy() : acceptor_(context_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  ConnectProxy()
+      : acceptor_(context_, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     thread_ = std::thread([this] { accept_loop(); });
   }
   ~ConnectProxy() {
@@ -266,7 +264,8 @@ class ConnectProxy {
     auto upstream = std::make_shared<asio::ip::tcp::socket>(context_);
     std::size_t colon = target.rfind(':');
     if (method != "CONNECT" || colon == std::string::npos) {
-      asio::write(*client, asio::buffer(std::string("HTTP/1.1 405 Method Not Allowed\r\n\r\n")), ec);
+      asio::write(*client, asio::buffer(std::string("HTTP/1.1 405 Method Not Allowed\r\n\r\n")),
+                  ec);
       return;
     }
     asio::ip::tcp::resolver resolver(context_);
@@ -569,8 +568,8 @@ TEST_CASE("bad gateway answers give clear errors", "[client]") {
     CHECK(error.message().find("content type") != std::string::npos);
   }
   SECTION("an item that is not a certificate") {
-    auto value = client->get_certificate_value("/SPIRE/static", std::nullopt, false,
-                                               in_seconds(10));
+    auto value =
+        client->get_certificate_value("/SPIRE/static", std::nullopt, false, in_seconds(10));
     REQUIRE_FALSE(value.ok());
     CHECK(value.error().message().find("STATIC_SECRET") != std::string::npos);
   }
@@ -609,9 +608,9 @@ TEST_CASE("a gateway certificate that does not name the host is refused", "[clie
   ScopedEnv env;
   clean_environment(env);
   // The server certificate names only 127.0.0.1, so https://localhost must fail verification.
-  EmulatorProcess emulator(config(json::object{
-      {"tls", json::object{{"dns_names", json::array{}},
-                           {"ip_addresses", json::array{"127.0.0.1"}}}}}));
+  EmulatorProcess emulator(
+      config(json::object{{"tls", json::object{{"dns_names", json::array{}},
+                                               {"ip_addresses", json::array{"127.0.0.1"}}}}}));
   AkeylessClientOptions options;
   options.gateway_url = "https://localhost:" + std::to_string(emulator.port()) + "/api/v2";
   auto client = make_client(emulator, access_key_auth(), "", options);
@@ -675,7 +674,7 @@ TEST_CASE("no secret reaches an error message or the emulator's log", "[client]"
   for (const char* type : {"gcp", "azure_ad", "aws_iam"}) {
     AuthConfig cloud;
     cloud.access_type = type;
-    cloud.access_id = std::string("p-") + (std::string(type) == "azure_ad" ? "azure"
+    cloud.access_id = std::string("p-") + (std::string(type) == "azure_ad"  ? "azure"
                                            : std::string(type) == "aws_iam" ? "aws"
                                                                             : "gcp");
     methods.push_back(cloud);

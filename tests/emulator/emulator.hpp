@@ -175,8 +175,7 @@ class State {
   Outcome handle_admin(const Request& request, LogEntry& log);
 
   // check_token resolves a token to its access id; on failure fills `error` with a 401.
-  const AccessIdConfig* check_token(const boost::json::object& body, Outcome& error,
-                                    LogEntry& log);
+  const AccessIdConfig* check_token(const boost::json::object& body, Outcome& error, LogEntry& log);
   Result<const Item*> readable_item(const AccessIdConfig& access, const std::string& name,
                                     Outcome& error);
 

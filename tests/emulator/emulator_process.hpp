@@ -69,8 +69,8 @@ inline RawResponse raw_exchange(const std::string& host, unsigned short port,
     tcp.expires_after(timeout);
     tcp.connect(asio::ip::tcp::endpoint(asio::ip::make_address(host), port));
 
-    http::request<http::string_body> message{http::string_to_verb(request.method),
-                                             request.target, 11};
+    http::request<http::string_body> message{http::string_to_verb(request.method), request.target,
+                                             11};
     message.method_string(request.method);
     message.set(http::field::host, server_name + ":" + std::to_string(port));
     for (const auto& [name, value] : request.headers) {
@@ -237,8 +237,8 @@ class EmulatorProcess {
     }
     RawResponse response = metadata(request);
     if (response.status != 200) {
-      throw std::runtime_error("admin " + method + " " + path + " failed: " +
-                               std::to_string(response.status) + " " + response.body +
+      throw std::runtime_error("admin " + method + " " + path +
+                               " failed: " + std::to_string(response.status) + " " + response.body +
                                response.error);
     }
     return response.json();
@@ -255,7 +255,9 @@ class EmulatorProcess {
     return out;
   }
   // add_fault queues a fault (see README.md).
-  void add_fault(const boost::json::object& fault) const { admin("POST", "/_emulator/faults", fault); }
+  void add_fault(const boost::json::object& fault) const {
+    admin("POST", "/_emulator/faults", fault);
+  }
 
  private:
   std::string read_line(std::chrono::seconds timeout) {

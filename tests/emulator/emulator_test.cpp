@@ -48,12 +48,12 @@ std::string config(int token_lifetime = 3600) {
            json::object{{"access_id", "p-azure"},
                         {"access_type", "azure_ad"},
                         {"azure_access_token", kAzureToken}},
-           json::object{{"access_id", "p-aws"},
-                        {"access_type", "aws_iam"},
-                        {"aws_credentials",
-                         json::array{json::object{{"access_key_id", "AKIDEMULATOR"},
-                                                  {"secret_access_key", kAwsSecret},
-                                                  {"session_token", kAwsSession}}}}},
+           json::object{
+               {"access_id", "p-aws"},
+               {"access_type", "aws_iam"},
+               {"aws_credentials", json::array{json::object{{"access_key_id", "AKIDEMULATOR"},
+                                                            {"secret_access_key", kAwsSecret},
+                                                            {"session_token", kAwsSession}}}}},
        }},
       {"items",
        json::array{
@@ -62,27 +62,26 @@ std::string config(int token_lifetime = 3600) {
                         {"generate", json::object{{"kind", "root"}}}},
            json::object{{"name", "/SPIRE/intermediate"},
                         {"type", "CERTIFICATE"},
-                        {"generate", json::object{{"kind", "intermediate"},
-                                                  {"bundle_item", "/SPIRE/bundle"}}}},
+                        {"generate",
+                         json::object{{"kind", "intermediate"}, {"bundle_item", "/SPIRE/bundle"}}}},
            json::object{{"name", "/SPIRE/static"}, {"type", "STATIC_SECRET"}},
            json::object{{"name", "/elsewhere/ca"},
                         {"type", "CERTIFICATE"},
                         {"generate", json::object{{"kind", "root"}}}},
        }},
-      {"metadata",
-       json::object{{"gce", json::object{{"identity_token", kGceToken}}},
-                    {"azure", json::object{{"access_token", kAzureToken}}},
-                    {"aws", json::object{{"access_key_id", "AKIDEMULATOR"},
-                                         {"secret_access_key", kAwsSecret},
-                                         {"session_token", kAwsSession}}}}},
+      {"metadata", json::object{{"gce", json::object{{"identity_token", kGceToken}}},
+                                {"azure", json::object{{"access_token", kAzureToken}}},
+                                {"aws", json::object{{"access_key_id", "AKIDEMULATOR"},
+                                                     {"secret_access_key", kAwsSecret},
+                                                     {"session_token", kAwsSession}}}}},
   };
   return json::serialize(root);
 }
 
 std::string login(const EmulatorProcess& emulator) {
-  RawResponse response = emulator.post_json(
-      "/auth", json::object{{"access-id", "p-key"}, {"access-type", "access_key"},
-                            {"access-key", kAccessKey}});
+  RawResponse response = emulator.post_json("/auth", json::object{{"access-id", "p-key"},
+                                                                  {"access-type", "access_key"},
+                                                                  {"access-key", kAccessKey}});
   REQUIRE(response.status == 200);
   return std::string(response.json().at("token").as_string());
 }
@@ -157,8 +156,8 @@ TEST_CASE("the emulator writes its CA and endpoints and serves all three gateway
 
 TEST_CASE("auth answers a t- token with an RFC 3339 expiration", "[emulator]") {
   EmulatorProcess emulator(config(600));
-  RawResponse response = emulator.post_json(
-      "/auth", json::object{{"access-id", "p-key"}, {"access-key", kAccessKey}});
+  RawResponse response =
+      emulator.post_json("/auth", json::object{{"access-id", "p-key"}, {"access-key", kAccessKey}});
   REQUIRE(response.status == 200);
   json::value body = response.json();
   std::string expiration(body.at("expiration").as_string());
@@ -299,9 +298,8 @@ TEST_CASE("k8s, gcp and azure_ad auth accept only padded base64 of the configure
     CHECK(auth(body).status == 401);
   }
   SECTION("an access id used with another access type") {
-    json::object body{{"access-id", "p-azure"},
-                      {"access-type", "gcp"},
-                      {"cloud-id", base64_encode(kAzureToken)}};
+    json::object body{
+        {"access-id", "p-azure"}, {"access-type", "gcp"}, {"cloud-id", base64_encode(kAzureToken)}};
     CHECK(auth(body).status == 401);
   }
 }
@@ -310,9 +308,9 @@ TEST_CASE("aws_iam auth verifies the SigV4 signature of the STS request", "[emul
   EmulatorProcess emulator(config());
   std::time_t now = std::time(nullptr);
   auto auth = [&](const std::string& cloud_id) {
-    return emulator.post_json("/auth", json::object{{"access-id", "p-aws"},
-                                                    {"access-type", "aws_iam"},
-                                                    {"cloud-id", cloud_id}});
+    return emulator.post_json(
+        "/auth",
+        json::object{{"access-id", "p-aws"}, {"access-type", "aws_iam"}, {"cloud-id", cloud_id}});
   };
   CHECK(auth(aws_cloud_id(kAwsSecret, now)).status == 200);
   CHECK(auth(aws_cloud_id(kAwsSecret, now, false)).status == 200);
@@ -378,9 +376,10 @@ TEST_CASE("certificate items keep their versions across rotation", "[emulator]")
   CHECK(chain[0].at("serial_number").as_string() == intermediates->front().serial_hex());
 }
 
-TEST_CASE("reads outside the access id's permissions, of missing items or of other item types "
-          "fail with distinct errors",
-          "[emulator]") {
+TEST_CASE(
+    "reads outside the access id's permissions, of missing items or of other item types "
+    "fail with distinct errors",
+    "[emulator]") {
   EmulatorProcess emulator(config());
   std::string token = login(emulator);
   auto read = [&](const std::string& name) {
@@ -464,10 +463,10 @@ TEST_CASE("faults apply to the next N matching requests and then clear", "[emula
   SECTION("a hung request does not stop the emulator serving others, or stopping") {
     emulator.add_fault(json::object{{"operation", "auth"}, {"kind", "hang"}});
     std::thread hung([&] {
-      emulator_test::raw_exchange("127.0.0.1", emulator.port(), emulator.ca_path(),
-                                  RawRequest{"POST", "/auth", {{"Content-Type",
-                                                                "application/json"}}, "{}"},
-                                  "127.0.0.1", std::chrono::seconds(120));
+      emulator_test::raw_exchange(
+          "127.0.0.1", emulator.port(), emulator.ca_path(),
+          RawRequest{"POST", "/auth", {{"Content-Type", "application/json"}}, "{}"}, "127.0.0.1",
+          std::chrono::seconds(120));
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(emulator.post_json("/validate-token", validate).status == 200);
@@ -523,23 +522,23 @@ TEST_CASE("the emulator's log and stderr never contain a secret", "[emulator]") 
   std::string token = login(emulator);
   emulator.post_json("/get-certificate-value",
                      json::object{{"name", "/SPIRE/root"}, {"token", token}});
-  emulator.post_json("/auth", json::object{{"access-id", "p-k8s"},
-                                           {"access-type", "k8s"},
-                                           {"k8s-auth-config-name", "spire-k8s"},
-                                           {"k8s-service-account-token",
-                                            base64_encode(kK8sToken)}});
-  emulator.post_json("/auth", json::object{{"access-id", "p-aws"},
-                                           {"access-type", "aws_iam"},
-                                           {"cloud-id", aws_cloud_id(kAwsSecret,
-                                                                     std::time(nullptr))}});
+  emulator.post_json("/auth",
+                     json::object{{"access-id", "p-k8s"},
+                                  {"access-type", "k8s"},
+                                  {"k8s-auth-config-name", "spire-k8s"},
+                                  {"k8s-service-account-token", base64_encode(kK8sToken)}});
+  emulator.post_json("/auth",
+                     json::object{{"access-id", "p-aws"},
+                                  {"access-type", "aws_iam"},
+                                  {"cloud-id", aws_cloud_id(kAwsSecret, std::time(nullptr))}});
   std::string log = json::serialize(emulator.admin("GET", "/_emulator/log"));
   CHECK(log.find("\"access_type\":\"k8s\"") != std::string::npos);
   emulator.stop();
   std::string stderr_text = emulator.stderr_text();
   CHECK(stderr_text.find("op=get-certificate-value") != std::string::npos);
-  for (const std::string& secret : {std::string(kAccessKey), std::string(kK8sToken),
-                                    base64_encode(kK8sToken), std::string(kAwsSecret), token,
-                                    std::string("PRIVATE KEY")}) {
+  for (const std::string& secret :
+       {std::string(kAccessKey), std::string(kK8sToken), base64_encode(kK8sToken),
+        std::string(kAwsSecret), token, std::string("PRIVATE KEY")}) {
     INFO("a secret leaked into the log");
     CHECK(log.find(secret) == std::string::npos);
     CHECK(stderr_text.find(secret) == std::string::npos);
@@ -547,7 +546,8 @@ TEST_CASE("the emulator's log and stderr never contain a secret", "[emulator]") 
 }
 
 TEST_CASE("a bad configuration stops the emulator before it listens", "[emulator]") {
-  CHECK_THROWS(EmulatorProcess("{\"access_ids\": [{\"access_id\": \"p-x\", "
-                               "\"access_type\": \"access_key\"}]}"));
+  CHECK_THROWS(
+      EmulatorProcess("{\"access_ids\": [{\"access_id\": \"p-x\", "
+                      "\"access_type\": \"access_key\"}]}"));
   CHECK_THROWS(EmulatorProcess("{\"unknown_key\": 1}"));
 }

@@ -20,8 +20,8 @@ namespace {
 constexpr std::string_view kUnknownCommand = "unknown command";
 constexpr std::string_view kStsBody = "Action=GetCallerIdentity&Version=2011-06-15";
 
-const std::set<std::string, std::less<>> kGatewayOperations = {
-    "auth", "get-certificate-value", "describe-item", "validate-token"};
+const std::set<std::string, std::less<>> kGatewayOperations = {"auth", "get-certificate-value",
+                                                               "describe-item", "validate-token"};
 
 enum class FieldType { kString, kInteger, kBoolean, kBooleanString, kUnsupported };
 
@@ -66,14 +66,10 @@ const FieldTable& fields_for(std::string_view operation) {
       {"issuance-token", FieldType::kUnsupported},
   };
   static const FieldTable kDescribeItem = {
-      {"name", FieldType::kString},
-      {"token", FieldType::kString},
-      {"show-versions", FieldType::kBoolean},
-      {"der-certificate-format", FieldType::kBoolean},
-      {"accessibility", FieldType::kString},
-      {"json", FieldType::kBoolean},
-      {"uid-token", FieldType::kUnsupported},
-      {"display-id", FieldType::kUnsupported},
+      {"name", FieldType::kString},           {"token", FieldType::kString},
+      {"show-versions", FieldType::kBoolean}, {"der-certificate-format", FieldType::kBoolean},
+      {"accessibility", FieldType::kString},  {"json", FieldType::kBoolean},
+      {"uid-token", FieldType::kUnsupported}, {"display-id", FieldType::kUnsupported},
       {"item-id", FieldType::kUnsupported},
   };
   static const FieldTable kValidateToken = {
@@ -348,8 +344,8 @@ std::string sts_region(std::string_view url) {
   constexpr std::string_view kPrefix = "https://sts.";
   for (std::string_view suffix : {".amazonaws.com/", ".amazonaws.com.cn/"}) {
     if (url.starts_with(kPrefix) && url.ends_with(suffix)) {
-      std::string_view region = url.substr(kPrefix.size(),
-                                           url.size() - kPrefix.size() - suffix.size());
+      std::string_view region =
+          url.substr(kPrefix.size(), url.size() - kPrefix.size() - suffix.size());
       bool plausible = !region.empty() && std::all_of(region.begin(), region.end(), [](char c) {
         return std::islower(static_cast<unsigned char>(c)) || std::isdigit(c) || c == '-';
       });
@@ -448,12 +444,11 @@ Outcome State::handle_request(const Request& request, PortKind port) {
 
 // == gateway operations ==
 
-Outcome State::handle_gateway(const Request& request, std::string_view operation,
-                              LogEntry& log) {
+Outcome State::handle_gateway(const Request& request, std::string_view operation, LogEntry& log) {
   // Reference section 1.3: every v2 operation is a POST of a JSON body.
   if (request.method != "POST") {
-    Outcome outcome = error_response(405, "method " + request.method +
-                                              " not allowed; the v2 API takes POST");
+    Outcome outcome =
+        error_response(405, "method " + request.method + " not allowed; the v2 API takes POST");
     outcome.headers.emplace_back("Allow", "POST");
     return outcome;
   }
@@ -490,8 +485,8 @@ Outcome State::handle_gateway(const Request& request, std::string_view operation
 }
 
 Outcome State::handle_auth(const json::object& body, LogEntry& log) {
-  std::string access_type = body.contains("access-type") ? string_field(body, "access-type")
-                                                         : "access_key";
+  std::string access_type =
+      body.contains("access-type") ? string_field(body, "access-type") : "access_key";
   log.access_type = access_type;
   static const std::set<std::string, std::less<>> kSupported = {"access_key", "k8s", "gcp",
                                                                 "azure_ad", "aws_iam"};
@@ -512,11 +507,11 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
   } else {
     own = {"cloud-id"};
   }
-  for (std::string_view key : {"access-key", "cloud-id", "k8s-auth-config-name",
-                               "k8s-service-account-token"}) {
+  for (std::string_view key :
+       {"access-key", "cloud-id", "k8s-auth-config-name", "k8s-service-account-token"}) {
     if (body.contains(key) && std::find(own.begin(), own.end(), key) == own.end()) {
-      return error_response(400, "field '" + std::string(key) +
-                                     "' does not belong to access type " + access_type);
+      return error_response(
+          400, "field '" + std::string(key) + "' does not belong to access type " + access_type);
     }
   }
   required.insert(required.end(), own.begin(), own.end());
@@ -550,12 +545,14 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     }
     auto token = decode_padded(string_field(body, "k8s-service-account-token"));
     if (!token) {
-      return error_response(400, "k8s-service-account-token must be standard padded base64 of "
-                                 "the service account JWT");
+      return error_response(400,
+                            "k8s-service-account-token must be standard padded base64 of "
+                            "the service account JWT");
     }
     if (!secret_equals(access.k8s_service_account_token, *token)) {
-      return error_response(401, "authentication failed: k8s token review refused the service "
-                                 "account token");
+      return error_response(401,
+                            "authentication failed: k8s token review refused the service "
+                            "account token");
     }
   } else if (access_type == "gcp") {
     std::string audience =
@@ -575,8 +572,9 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     if (body.contains("azure-cloud")) {
       std::string cloud = string_field(body, "azure-cloud");
       if (cloud != "AzureCloud" && cloud != "AzureUSGovernment" && cloud != "AzureChinaCloud") {
-        return error_response(400, "azure-cloud must be AzureCloud, AzureUSGovernment or "
-                                   "AzureChinaCloud");
+        return error_response(400,
+                              "azure-cloud must be AzureCloud, AzureUSGovernment or "
+                              "AzureChinaCloud");
       }
     }
     auto token = decode_padded(string_field(body, "cloud-id"));
@@ -598,12 +596,13 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     const StsRequest& sts = std::get<StsRequest>(parsed);
     std::string region = sts_region(sts.url);
     if (region.empty()) {
-      return error_response(400, "aws_iam cloud-id: sts_request_url is not an STS endpoint "
-                                 "(https://sts.<region>.amazonaws.com/)");
+      return error_response(400,
+                            "aws_iam cloud-id: sts_request_url is not an STS endpoint "
+                            "(https://sts.<region>.amazonaws.com/)");
     }
     if (sts.body != kStsBody) {
-      return error_response(400, "aws_iam cloud-id: sts_request_body must be " +
-                                     std::string(kStsBody));
+      return error_response(400,
+                            "aws_iam cloud-id: sts_request_body must be " + std::string(kStsBody));
     }
     sigv4::Request signed_request;
     signed_request.method = "POST";
@@ -621,8 +620,9 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     auto authorization = header("Authorization");
     auto amz_date = header("X-Amz-Date");
     if (!authorization || !amz_date) {
-      return error_response(400, "aws_iam cloud-id: the signed request lacks Authorization or "
-                                 "X-Amz-Date");
+      return error_response(400,
+                            "aws_iam cloud-id: the signed request lacks Authorization or "
+                            "X-Amz-Date");
     }
     auto parts = sigv4::parse_authorization(*authorization);
     if (!parts.ok()) {
@@ -644,13 +644,16 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     }
     if (parts->scope.service != "sts" || parts->scope.region != region ||
         parts->scope.date != amz_date->substr(0, 8)) {
-      return error_response(401, "authentication failed: the credential scope must be "
-                                 "<date of X-Amz-Date>/" + region + "/sts/aws4_request");
+      return error_response(401,
+                            "authentication failed: the credential scope must be "
+                            "<date of X-Amz-Date>/" +
+                                region + "/sts/aws4_request");
     }
     auto skew = Clock::now() - *date;
     if (skew > std::chrono::minutes(15) || skew < -std::chrono::minutes(15)) {
-      return error_response(401, "authentication failed: X-Amz-Date is more than 15 minutes "
-                                 "from the gateway's clock");
+      return error_response(401,
+                            "authentication failed: X-Amz-Date is more than 15 minutes "
+                            "from the gateway's clock");
     }
     const AwsCredential* credential = nullptr;
     for (const auto& candidate : access.aws_credentials) {
@@ -664,15 +667,17 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
     }
     auto security_token = header("X-Amz-Security-Token");
     if (security_token.value_or("") != credential->session_token) {
-      return error_response(401, "authentication failed: X-Amz-Security-Token does not match "
-                                 "the credentials' session token");
+      return error_response(401,
+                            "authentication failed: X-Amz-Security-Token does not match "
+                            "the credentials' session token");
     }
     sigv4::Credentials credentials{credential->access_key_id, credential->secret_access_key,
                                    credential->session_token};
     auto verified = sigv4::verify(signed_request, credentials);
     if (!verified.ok()) {
-      return error_response(401, "authentication failed: STS GetCallerIdentity signature does "
-                                 "not verify");
+      return error_response(401,
+                            "authentication failed: STS GetCallerIdentity signature does "
+                            "not verify");
     }
   }
 
@@ -685,8 +690,7 @@ Outcome State::handle_auth(const json::object& body, LogEntry& log) {
   return json_response(200, json::object{{"token", token}, {"expiration", rfc3339(expires)}});
 }
 
-const AccessIdConfig* State::check_token(const json::object& body, Outcome& error,
-                                         LogEntry& log) {
+const AccessIdConfig* State::check_token(const json::object& body, Outcome& error, LogEntry& log) {
   if (auto missing = require(body, {"token"})) {
     error = *missing;
     return nullptr;
@@ -723,10 +727,9 @@ Result<const Item*> State::readable_item(const AccessIdConfig& access, const std
     error = error_response(404, "item not found: " + name);
     return Error(akeyless_upstream::ErrorCode::kNotFound, "");
   }
-  bool allowed = std::any_of(access.read_patterns.begin(), access.read_patterns.end(),
-                             [&](const std::string& pattern) {
-                               return pattern_matches(pattern, name);
-                             });
+  bool allowed =
+      std::any_of(access.read_patterns.begin(), access.read_patterns.end(),
+                  [&](const std::string& pattern) { return pattern_matches(pattern, name); });
   if (!allowed) {
     error = error_response(403, "access denied: " + access.access_id + " may not read " + name);
     return Error(akeyless_upstream::ErrorCode::kPermissionDenied, "");
@@ -768,8 +771,8 @@ Outcome State::handle_get_certificate_value(const json::object& body, LogEntry& 
       }
     }
     if (found == nullptr) {
-      return error_response(404, "item version " + std::to_string(wanted) + " not found for " +
-                                     log.item);
+      return error_response(
+          404, "item version " + std::to_string(wanted) + " not found for " + log.item);
     }
   }
   json::object answer{{"certificate_pem", found->certificate_pem}};
@@ -863,8 +866,7 @@ Outcome State::handle_validate_token(const json::object& body, LogEntry& log) {
 
 // == fake cloud metadata services ==
 
-Outcome State::handle_metadata(const Request& request, std::string_view operation,
-                               LogEntry& log) {
+Outcome State::handle_metadata(const Request& request, std::string_view operation, LogEntry& log) {
   std::string_view target = request.target;
   std::size_t question = target.find('?');
   auto query = parse_query(question == std::string_view::npos ? std::string_view()
@@ -917,8 +919,8 @@ Outcome State::handle_metadata(const Request& request, std::string_view operatio
       return error_response(404, "Identity not found");
     }
     auto expires = Clock::now() + std::chrono::hours(1);
-    auto expires_on = std::chrono::duration_cast<std::chrono::seconds>(
-        expires.time_since_epoch()).count();
+    auto expires_on =
+        std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count();
     return json_response(200, json::object{{"access_token", metadata_.azure_access_token.reveal()},
                                            {"expires_in", "3600"},
                                            {"expires_on", std::to_string(expires_on)},
@@ -956,8 +958,8 @@ Outcome State::handle_metadata(const Request& request, std::string_view operatio
   if (session == imds_tokens_.end() || Clock::now() >= session->second) {
     return text_response(401, "unauthorized\n");
   }
-  std::string_view role = path.substr(std::string_view(
-      "/latest/meta-data/iam/security-credentials/").size());
+  std::string_view role =
+      path.substr(std::string_view("/latest/meta-data/iam/security-credentials/").size());
   if (role.empty()) {
     return text_response(200, metadata_.aws_role);
   }
@@ -1004,8 +1006,8 @@ Outcome State::handle_admin(const Request& request, LogEntry& /*log*/) {
       return bad(status.error());
     }
     const Item& item = items_.at(string_field(body, "name"));
-    return json_response(200, json::object{{"name", item.name},
-                                           {"last_version", item.versions.back().version}});
+    return json_response(
+        200, json::object{{"name", item.name}, {"last_version", item.versions.back().version}});
   }
   if (path == "/_emulator/items/rotate" && method == "POST") {
     std::string name = string_field(body, "name");
@@ -1043,13 +1045,25 @@ Outcome State::handle_admin(const Request& request, LogEntry& /*log*/) {
     Fault fault;
     fault.operation = string_field(body, "operation");
     fault.kind = string_field(body, "kind");
-    static const std::set<std::string, std::less<>> kKinds = {
-        "latency",   "status",         "drop",        "hang", "oversized", "malformed-json",
-        "wrong-content-type", "empty-object"};
-    static const std::set<std::string, std::less<>> kOperations = {
-        "auth",         "get-certificate-value", "describe-item",  "validate-token", "*",
-        "gce-identity", "azure-token",           "azure-instance", "aws-imds-token",
-        "aws-credentials", "metadata-*"};
+    static const std::set<std::string, std::less<>> kKinds = {"latency",
+                                                              "status",
+                                                              "drop",
+                                                              "hang",
+                                                              "oversized",
+                                                              "malformed-json",
+                                                              "wrong-content-type",
+                                                              "empty-object"};
+    static const std::set<std::string, std::less<>> kOperations = {"auth",
+                                                                   "get-certificate-value",
+                                                                   "describe-item",
+                                                                   "validate-token",
+                                                                   "*",
+                                                                   "gce-identity",
+                                                                   "azure-token",
+                                                                   "azure-instance",
+                                                                   "aws-imds-token",
+                                                                   "aws-credentials",
+                                                                   "metadata-*"};
     if (!kOperations.contains(fault.operation)) {
       return error_response(400, "admin: unknown fault operation '" + fault.operation + "'");
     }
@@ -1099,9 +1113,9 @@ Outcome State::handle_admin(const Request& request, LogEntry& /*log*/) {
                         {"port", entry.port},
                         {"operation", entry.operation},
                         {"status", entry.status}};
-      for (auto [key, value] : {std::pair{"access_type", &entry.access_type},
-                                std::pair{"access_id", &entry.access_id},
-                                std::pair{"item", &entry.item}, std::pair{"fault", &entry.fault}}) {
+      for (auto [key, value] :
+           {std::pair{"access_type", &entry.access_type}, std::pair{"access_id", &entry.access_id},
+            std::pair{"item", &entry.item}, std::pair{"fault", &entry.fault}}) {
         if (!value->empty()) {
           line[key] = *value;
         }

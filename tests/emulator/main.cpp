@@ -321,8 +321,8 @@ int main(int argc, char** argv) {
   tcp::acceptor metadata(context);
   try {
     auto loopback = asio::ip::make_address("127.0.0.1");
-    for (auto [acceptor, port] : {std::pair{&gateway, options.port},
-                                  std::pair{&metadata, options.metadata_port}}) {
+    for (auto [acceptor, port] :
+         {std::pair{&gateway, options.port}, std::pair{&metadata, options.metadata_port}}) {
       tcp::endpoint endpoint(loopback, port);
       acceptor->open(endpoint.protocol());
       acceptor->set_option(tcp::acceptor::reuse_address(true));

@@ -122,8 +122,7 @@ Status read_int(const json::object& obj, std::string_view key, std::int64_t& out
   return Status::success();
 }
 
-Status read_bool(const json::object& obj, std::string_view key, bool& out,
-                 std::string_view where) {
+Status read_bool(const json::object& obj, std::string_view key, bool& out, std::string_view where) {
   const json::value* value = obj.if_contains(key);
   if (value == nullptr) {
     return Status::success();
@@ -161,8 +160,7 @@ Status check_keys(const json::object& obj, std::initializer_list<std::string_vie
                   std::string_view where) {
   for (const auto& entry : obj) {
     if (std::find(allowed.begin(), allowed.end(), entry.key()) == allowed.end()) {
-      return config_error(std::string(where) + ": unknown key '" + std::string(entry.key()) +
-                          "'");
+      return config_error(std::string(where) + ": unknown key '" + std::string(entry.key()) + "'");
     }
   }
   return Status::success();
@@ -185,11 +183,11 @@ std::string resolve_path(const std::string& base_dir, const std::string& path) {
   return base_dir + "/" + path;
 }
 
-#define EMULATOR_TRY(expr)          \
-  do {                              \
+#define EMULATOR_TRY(expr)            \
+  do {                                \
     if (auto s_ = (expr); !s_.ok()) { \
-      return s_.error();            \
-    }                               \
+      return s_.error();              \
+    }                                 \
   } while (false)
 
 }  // namespace
@@ -202,8 +200,8 @@ Status State::load_config(const json::value& config, const std::string& base_dir
     return config_error("config: the top level must be a JSON object");
   }
   const json::object& root = config.get_object();
-  EMULATOR_TRY(check_keys(root, {"token_lifetime_seconds", "tls", "access_ids", "items", "metadata"},
-                          "config"));
+  EMULATOR_TRY(check_keys(
+      root, {"token_lifetime_seconds", "tls", "access_ids", "items", "metadata"}, "config"));
   EMULATOR_TRY(read_int(root, "token_lifetime_seconds", token_lifetime_seconds_, "config"));
   if (token_lifetime_seconds_ <= 0) {
     return config_error("config: token_lifetime_seconds must be positive");
@@ -214,10 +212,10 @@ Status State::load_config(const json::value& config, const std::string& base_dir
       return config_error("config: 'tls' must be an object");
     }
     EMULATOR_TRY(check_keys(tls->get_object(), {"dns_names", "ip_addresses"}, "config.tls"));
-    EMULATOR_TRY(read_string_list(tls->get_object(), "dns_names", tls_names_.dns_names,
-                                  "config.tls"));
-    EMULATOR_TRY(read_string_list(tls->get_object(), "ip_addresses", tls_names_.ip_addresses,
-                                  "config.tls"));
+    EMULATOR_TRY(
+        read_string_list(tls->get_object(), "dns_names", tls_names_.dns_names, "config.tls"));
+    EMULATOR_TRY(
+        read_string_list(tls->get_object(), "ip_addresses", tls_names_.ip_addresses, "config.tls"));
   }
 
   if (const json::value* list = root.if_contains("access_ids")) {
@@ -253,27 +251,27 @@ Status State::load_config(const json::value& config, const std::string& base_dir
     if (const json::value* gce = m.if_contains("gce"); gce != nullptr && gce->is_object()) {
       const json::object& g = gce->get_object();
       EMULATOR_TRY(check_keys(g, {"identity_token", "audience"}, "config.metadata.gce"));
-      EMULATOR_TRY(read_secret(g, "identity_token", metadata_.gce_identity_token,
-                               "config.metadata.gce"));
+      EMULATOR_TRY(
+          read_secret(g, "identity_token", metadata_.gce_identity_token, "config.metadata.gce"));
       EMULATOR_TRY(read_string(g, "audience", metadata_.gce_audience, "config.metadata.gce"));
     }
     if (const json::value* az = m.if_contains("azure"); az != nullptr && az->is_object()) {
       const json::object& a = az->get_object();
       EMULATOR_TRY(check_keys(a, {"access_token"}, "config.metadata.azure"));
-      EMULATOR_TRY(read_secret(a, "access_token", metadata_.azure_access_token,
-                               "config.metadata.azure"));
+      EMULATOR_TRY(
+          read_secret(a, "access_token", metadata_.azure_access_token, "config.metadata.azure"));
     }
     if (const json::value* aws = m.if_contains("aws"); aws != nullptr && aws->is_object()) {
       const json::object& a = aws->get_object();
       EMULATOR_TRY(check_keys(a, {"role", "access_key_id", "secret_access_key", "session_token"},
                               "config.metadata.aws"));
       EMULATOR_TRY(read_string(a, "role", metadata_.aws_role, "config.metadata.aws"));
-      EMULATOR_TRY(read_string(a, "access_key_id", metadata_.aws_access_key_id,
-                               "config.metadata.aws"));
+      EMULATOR_TRY(
+          read_string(a, "access_key_id", metadata_.aws_access_key_id, "config.metadata.aws"));
       EMULATOR_TRY(read_secret(a, "secret_access_key", metadata_.aws_secret_access_key,
                                "config.metadata.aws"));
-      EMULATOR_TRY(read_secret(a, "session_token", metadata_.aws_session_token,
-                               "config.metadata.aws"));
+      EMULATOR_TRY(
+          read_secret(a, "session_token", metadata_.aws_session_token, "config.metadata.aws"));
       if (metadata_.aws_role.empty()) {
         metadata_.aws_role = "emulator-role";
       }
@@ -285,12 +283,12 @@ Status State::load_config(const json::value& config, const std::string& base_dir
 Status State::add_access_id(const json::object& spec) {
   AccessIdConfig access;
   const std::string where = "access id";
-  EMULATOR_TRY(check_keys(spec,
-                          {"access_id", "access_type", "access_key", "k8s_auth_config_name",
-                           "k8s_service_account_token", "gcp_audience", "gce_identity_token",
-                           "azure_access_token", "aws_credentials", "read",
-                           "token_lifetime_seconds"},
-                          where));
+  EMULATOR_TRY(
+      check_keys(spec,
+                 {"access_id", "access_type", "access_key", "k8s_auth_config_name",
+                  "k8s_service_account_token", "gcp_audience", "gce_identity_token",
+                  "azure_access_token", "aws_credentials", "read", "token_lifetime_seconds"},
+                 where));
   EMULATOR_TRY(read_string(spec, "access_id", access.access_id, where));
   EMULATOR_TRY(read_string(spec, "access_type", access.access_type, where));
   if (access.access_id.empty()) {
@@ -299,8 +297,8 @@ Status State::add_access_id(const json::object& spec) {
   const std::string named = "access id " + access.access_id;
   EMULATOR_TRY(read_secret(spec, "access_key", access.access_key, named));
   EMULATOR_TRY(read_string(spec, "k8s_auth_config_name", access.k8s_auth_config_name, named));
-  EMULATOR_TRY(read_secret(spec, "k8s_service_account_token", access.k8s_service_account_token,
-                           named));
+  EMULATOR_TRY(
+      read_secret(spec, "k8s_service_account_token", access.k8s_service_account_token, named));
   EMULATOR_TRY(read_string(spec, "gcp_audience", access.gcp_audience, named));
   EMULATOR_TRY(read_secret(spec, "gce_identity_token", access.gce_identity_token, named));
   EMULATOR_TRY(read_secret(spec, "azure_access_token", access.azure_access_token, named));
@@ -324,12 +322,12 @@ Status State::add_access_id(const json::object& spec) {
       AwsCredential credential;
       EMULATOR_TRY(check_keys(entry.get_object(),
                               {"access_key_id", "secret_access_key", "session_token"}, named));
-      EMULATOR_TRY(read_string(entry.get_object(), "access_key_id", credential.access_key_id,
-                               named));
+      EMULATOR_TRY(
+          read_string(entry.get_object(), "access_key_id", credential.access_key_id, named));
       EMULATOR_TRY(read_secret(entry.get_object(), "secret_access_key",
                                credential.secret_access_key, named));
-      EMULATOR_TRY(read_string(entry.get_object(), "session_token", credential.session_token,
-                               named));
+      EMULATOR_TRY(
+          read_string(entry.get_object(), "session_token", credential.session_token, named));
       if (credential.access_key_id.empty() || credential.secret_access_key.empty()) {
         return config_error(named + ": aws_credentials need access_key_id and secret_access_key");
       }
@@ -477,10 +475,9 @@ Status State::add_item(const json::object& spec, const std::string& base_dir) {
       return config_error(where + ": 'generate' must be an object");
     }
     const json::object& g = gen->get_object();
-    EMULATOR_TRY(check_keys(g,
-                            {"kind", "key_type", "common_name", "ttl_days", "bundle_item",
-                             "include_chain"},
-                            where + ".generate"));
+    EMULATOR_TRY(check_keys(
+        g, {"kind", "key_type", "common_name", "ttl_days", "bundle_item", "include_chain"},
+        where + ".generate"));
     GenerateSpec generate;
     std::string key_type = "ec-p256";
     EMULATOR_TRY(read_string(g, "kind", generate.kind, where));
