@@ -213,8 +213,10 @@ TEST_CASE(
   CHECK(std::count(oids.begin(), oids.end(), "2.5.29.15") == 1);
   CHECK(std::count(oids.begin(), oids.end(), "2.5.29.14") == 1);
   CHECK(std::count(oids.begin(), oids.end(), "2.5.29.17") == 1);
-  int custom = X509_get_ext_by_OBJ(minted->certificate.native(),
-                                   OBJ_txt2obj("1.3.6.1.4.1.55555.1.2", 1), -1);
+  std::unique_ptr<ASN1_OBJECT, aku::detail::FreeWith<ASN1_OBJECT_free>> custom_oid(
+      OBJ_txt2obj("1.3.6.1.4.1.55555.1.2", 1));
+  REQUIRE(custom_oid);
+  int custom = X509_get_ext_by_OBJ(minted->certificate.native(), custom_oid.get(), -1);
   REQUIRE(custom >= 0);
   const ASN1_OCTET_STRING* value =
       X509_EXTENSION_get_data(X509_get_ext(minted->certificate.native(), custom));
