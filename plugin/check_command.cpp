@@ -95,8 +95,8 @@ int run_check(int argc, char** argv) {
   std::ifstream file(config_path, std::ios::binary);
   if (!file) {
     return fail(logger, "reading the configuration",
-                Error(ErrorCode::kNotFound, "cannot open \"" + config_path +
-                                                "\": check the path and its permissions"));
+                Error(ErrorCode::kNotFound,
+                      "cannot open \"" + config_path + "\": check the path and its permissions"));
   }
   std::stringstream text;
   text << file.rdbuf();
@@ -120,9 +120,7 @@ int run_check(int argc, char** argv) {
   }
 
   // == Akeyless ==
-  const auto deadline = [&] {
-    return akeyless_deadline(config->request_timeout, Deadline::max());
-  };
+  const auto deadline = [&] { return akeyless_deadline(config->request_timeout, Deadline::max()); };
   Result<std::shared_ptr<AkeylessClient>> client = connect_to_akeyless(*config, deadline());
   if (!client.ok()) {
     return fail(logger, "authentication", client.error());
@@ -175,8 +173,7 @@ int run_check(int argc, char** argv) {
   }
   std::cout << "Test mint: a CA for spiffe://" << *domain << " (serial "
             << minted->certificate.serial_hex() << ", not after "
-            << rfc3339_seconds(minted->certificate.not_after())
-            << ") verifies to the roots\n";
+            << rfc3339_seconds(minted->certificate.not_after()) << ") verifies to the roots\n";
 
   // == warnings ==
   int warnings = 0;

@@ -16,7 +16,8 @@ bool cookie_matches() {
 }
 
 std::string not_a_plugin_message() {
-  return "This binary is a plugin for SPIRE Server (an UpstreamAuthority backed by Akeyless). It is "
+  return "This binary is a plugin for SPIRE Server (an UpstreamAuthority backed by Akeyless). It "
+         "is "
          "not meant to be executed directly: SPIRE starts it through plugin_cmd in server.conf.\n"
          "To test a configuration without SPIRE, run: akeyless-upstream-sm check --config FILE "
          "--trust-domain TRUST_DOMAIN\n";
@@ -41,9 +42,9 @@ Result<std::string> make_socket_path() {
   buffer.push_back('\0');
   const int fd = ::mkstemp(buffer.data());
   if (fd < 0) {
-    return Error(ErrorCode::kFailedPrecondition,
-                 "cannot create the plugin socket in \"" + dir + "\": " + std::strerror(errno) +
-                     ": make the directory writable or set TMPDIR");
+    return Error(ErrorCode::kFailedPrecondition, "cannot create the plugin socket in \"" + dir +
+                                                     "\": " + std::strerror(errno) +
+                                                     ": make the directory writable or set TMPDIR");
   }
   ::close(fd);
   ::unlink(buffer.data());
@@ -51,8 +52,8 @@ Result<std::string> make_socket_path() {
 }
 
 std::string handshake_line(std::string_view socket_path) {
-  std::string line = std::to_string(kCoreProtocolVersion) + "|" +
-                     std::to_string(kAppProtocolVersion) + "|unix|";
+  std::string line =
+      std::to_string(kCoreProtocolVersion) + "|" + std::to_string(kAppProtocolVersion) + "|unix|";
   line += socket_path;
   line += "|grpc|\n";
   return line;

@@ -73,8 +73,7 @@ void append_json_string(std::string_view text, std::string& out) {
   out += '"';
 }
 
-void append_number(const std::variant<std::string, std::int64_t, double>& value,
-                   std::string& out) {
+void append_number(const std::variant<std::string, std::int64_t, double>& value, std::string& out) {
   if (const auto* integer = std::get_if<std::int64_t>(&value)) {
     out += std::to_string(*integer);
     return;
@@ -162,21 +161,25 @@ void protobuf_log_sink(google::protobuf::LogLevel level, const char* filename, i
   } else if (level >= google::protobuf::LOGLEVEL_ERROR) {
     ours = LogLevel::kError;
   }
-  g_library_logger->log(ours, message,
-                        {{"source", "protobuf"},
-                         {"file", filename != nullptr ? filename : ""},
-                         {"line", line}});
+  g_library_logger->log(
+      ours, message,
+      {{"source", "protobuf"}, {"file", filename != nullptr ? filename : ""}, {"line", line}});
 }
 
 }  // namespace
 
 std::string_view level_name(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::kTrace: return "trace";
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -187,11 +190,21 @@ void json_escape(std::string_view text, std::string& out) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == 0x7F) {
             out += "\\u00";

@@ -14,11 +14,13 @@ namespace health = ::grpc::health::v1;
 // How often long-lived streams look at cancellation and shutdown.
 constexpr std::chrono::milliseconds kStreamPoll{100};
 
-bool served_health_name(const std::string& name) { return name.empty() || name == "plugin"; }
+bool served_health_name(const std::string& name) {
+  return name.empty() || name == "plugin";
+}
 
-void add_certificates(const std::vector<Certificate>& certificates,
-                      google::protobuf::RepeatedPtrField<::spire::plugin::types::X509Certificate>*
-                          out) {
+void add_certificates(
+    const std::vector<Certificate>& certificates,
+    google::protobuf::RepeatedPtrField<::spire::plugin::types::X509Certificate>* out) {
   for (const Certificate& certificate : certificates) {
     const Bytes der = certificate.der();
     out->Add()->set_asn1(std::string(der.begin(), der.end()));

@@ -126,10 +126,10 @@ class ConfigService final : public ::spire::service::common::config::v1::Config:
  public:
   ConfigService(Logger& logger, PluginCore& core) : logger_(logger), core_(core) {}
 
-  grpc::Status Configure(grpc::ServerContext* context,
-                         const ::spire::service::common::config::v1::ConfigureRequest* request,
-                         ::spire::service::common::config::v1::ConfigureResponse* response)
-      override;
+  grpc::Status Configure(
+      grpc::ServerContext* context,
+      const ::spire::service::common::config::v1::ConfigureRequest* request,
+      ::spire::service::common::config::v1::ConfigureResponse* response) override;
   grpc::Status Validate(grpc::ServerContext* context,
                         const ::spire::service::common::config::v1::ValidateRequest* request,
                         ::spire::service::common::config::v1::ValidateResponse* response) override;
@@ -157,8 +157,7 @@ class UpstreamAuthorityService final
           writer) override;
   grpc::Status SubscribeToLocalBundle(
       grpc::ServerContext* context,
-      const ::spire::plugin::server::upstreamauthority::v1::SubscribeToLocalBundleRequest*
-          request,
+      const ::spire::plugin::server::upstreamauthority::v1::SubscribeToLocalBundleRequest* request,
       grpc::ServerWriter<
           ::spire::plugin::server::upstreamauthority::v1::SubscribeToLocalBundleResponse>* writer)
       override;

@@ -61,9 +61,8 @@ Result<CertificateValue> read_item(AkeylessClient& client, std::string_view name
       client.get_certificate_value(name, std::nullopt, /*ignore_cache=*/true, deadline);
   if (!value.ok()) {
     const Error& error = value.error();
-    return Error(error.code(), "reading certificate item \"" + std::string(name) +
-                                   "\" failed: " + error.message() + ": " +
-                                   item_hint(error.code(), key));
+    return Error(error.code(), "reading certificate item \"" + std::string(name) + "\" failed: " +
+                                   error.message() + ": " + item_hint(error.code(), key));
   }
   return value;
 }
@@ -189,8 +188,8 @@ std::shared_ptr<const ActiveConfiguration> PluginCore::active() const {
   return active_;
 }
 
-Status PluginCore::configure(bool core_present, std::string_view trust_domain,
-                             std::string_view hcl, Deadline deadline) {
+Status PluginCore::configure(bool core_present, std::string_view trust_domain, std::string_view hcl,
+                             Deadline deadline) {
   std::lock_guard<std::mutex> serialize(configure_mutex_);
 
   // == core configuration ==
@@ -277,9 +276,9 @@ Result<MintOutcome> PluginCore::mint(std::span<const std::uint8_t> csr_der,
   // == fresh read of the item, so that a rotated item is used without a restart ==
   bool from_cache = false;
   std::shared_ptr<const UpstreamMaterial> material;
-  Result<UpstreamMaterial> fresh = read_upstream_material(
-      *current->client, current->config,
-      akeyless_deadline(current->config.request_timeout, deadline));
+  Result<UpstreamMaterial> fresh =
+      read_upstream_material(*current->client, current->config,
+                             akeyless_deadline(current->config.request_timeout, deadline));
   if (cancelled()) {
     return Error(ErrorCode::kCancelled, "the request was cancelled by SPIRE Server");
   }
@@ -307,11 +306,11 @@ Result<MintOutcome> PluginCore::mint(std::span<const std::uint8_t> csr_der,
 
   const Certificate& upstream = material->signing_certificate();
   if (outcome.minted.ttl_clamped) {
-    logger_.warn("Requested X509 CA TTL exceeds the upstream certificate's lifetime; clamped",
-                 {{"requested_ttl_seconds",
-                   static_cast<std::int64_t>(outcome.minted.requested_ttl.count())},
-                  {"not_after", rfc3339_seconds(outcome.minted.certificate.not_after())},
-                  {"upstream_not_after", rfc3339_seconds(upstream.not_after())}});
+    logger_.warn(
+        "Requested X509 CA TTL exceeds the upstream certificate's lifetime; clamped",
+        {{"requested_ttl_seconds", static_cast<std::int64_t>(outcome.minted.requested_ttl.count())},
+         {"not_after", rfc3339_seconds(outcome.minted.certificate.not_after())},
+         {"upstream_not_after", rfc3339_seconds(upstream.not_after())}});
   }
   logger_.info("Minted X509 CA",
                {{"serial", outcome.minted.certificate.serial_hex()},

@@ -56,24 +56,39 @@ inline std::string gateway_config() {
   boost::json::object config;
   config["token_lifetime_seconds"] = 3600;
   config["access_ids"] = boost::json::array{
-      {{"access_id", kAccessId}, {"access_type", "access_key"}, {"access_key", kAccessKey},
+      {{"access_id", kAccessId},
+       {"access_type", "access_key"},
+       {"access_key", kAccessKey},
        {"read", boost::json::array{"/SPIRE/*"}}},
-      {{"access_id", kDeniedAccessId}, {"access_type", "access_key"}, {"access_key", kAccessKey},
+      {{"access_id", kDeniedAccessId},
+       {"access_type", "access_key"},
+       {"access_key", kAccessKey},
        {"read", boost::json::array{"/OTHER/*"}}},
   };
   config["items"] = boost::json::array{
-      {{"name", kRootItem}, {"type", "CERTIFICATE"},
+      {{"name", kRootItem},
+       {"type", "CERTIFICATE"},
        {"generate", {{"kind", "root"}, {"key_type", "ec-p256"}, {"common_name", "Test Root A"}}}},
-      {{"name", kOtherRootItem}, {"type", "CERTIFICATE"},
+      {{"name", kOtherRootItem},
+       {"type", "CERTIFICATE"},
        {"generate", {{"kind", "root"}, {"key_type", "ec-p384"}, {"common_name", "Test Root B"}}}},
-      {{"name", kIntermediateItem}, {"type", "CERTIFICATE"},
-       {"generate", {{"kind", "intermediate"}, {"key_type", "ec-p256"},
-                     {"common_name", "Test Intermediate"}, {"bundle_item", kBundleItem}}}},
-      {{"name", kChainItem}, {"type", "CERTIFICATE"},
-       {"generate", {{"kind", "intermediate"}, {"key_type", "ec-p256"},
-                     {"common_name", "Test Chain Intermediate"}, {"bundle_item", "/SPIRE/bundle-2"},
-                     {"include_chain", true}}}},
-      {{"name", kShortLivedItem}, {"type", "CERTIFICATE"},
+      {{"name", kIntermediateItem},
+       {"type", "CERTIFICATE"},
+       {"generate",
+        {{"kind", "intermediate"},
+         {"key_type", "ec-p256"},
+         {"common_name", "Test Intermediate"},
+         {"bundle_item", kBundleItem}}}},
+      {{"name", kChainItem},
+       {"type", "CERTIFICATE"},
+       {"generate",
+        {{"kind", "intermediate"},
+         {"key_type", "ec-p256"},
+         {"common_name", "Test Chain Intermediate"},
+         {"bundle_item", "/SPIRE/bundle-2"},
+         {"include_chain", true}}}},
+      {{"name", kShortLivedItem},
+       {"type", "CERTIFICATE"},
        {"generate", {{"kind", "root"}, {"common_name", "Short Lived Root"}, {"ttl_days", 1}}}},
       {{"name", kStaticItem}, {"type", "STATIC_SECRET"}, {"value", "not a certificate"}},
       non_ca_item(),
@@ -119,15 +134,15 @@ struct SpireCsr {
   std::string der;
 };
 
-inline SpireCsr make_spire_csr(const std::string& trust_domain = kTrustDomain,
-                               akeyless_upstream::KeyType type =
-                                   akeyless_upstream::KeyType::kEcP256) {
+inline SpireCsr make_spire_csr(
+    const std::string& trust_domain = kTrustDomain,
+    akeyless_upstream::KeyType type = akeyless_upstream::KeyType::kEcP256) {
   auto key = akeyless_upstream::PrivateKey::generate(type);
   if (!key.ok()) {
     throw std::runtime_error(key.error().to_string());
   }
-  auto der = akeyless_upstream::build_csr_der(
-      *key, akeyless_upstream::spire_like_csr_spec(trust_domain));
+  auto der =
+      akeyless_upstream::build_csr_der(*key, akeyless_upstream::spire_like_csr_spec(trust_domain));
   if (!der.ok()) {
     throw std::runtime_error(der.error().to_string());
   }

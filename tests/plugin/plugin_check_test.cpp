@@ -26,7 +26,8 @@ bool contains(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("check with a good plugin_data prints the item, chain and root fingerprints and exits 0") {
+TEST_CASE(
+    "check with a good plugin_data prints the item, chain and root fingerprints and exits 0") {
   TestGateway gateway;
   TempDir dir;
   PluginData data;
@@ -56,7 +57,8 @@ TEST_CASE("check reads the plugin_data of a whole server.conf") {
   std::ofstream(path) << "server {\n  trust_domain = \"example.org\"\n}\n\nplugins {\n"
                          "  UpstreamAuthority \"akeyless_sm\" {\n"
                          "    plugin_cmd = \"/opt/akeyless-upstream-sm\"\n"
-                         "    plugin_data {\n" << body << "    }\n  }\n}\n";
+                         "    plugin_data {\n"
+                      << body << "    }\n  }\n}\n";
   RunResult run = run_check(path);
   INFO("stdout:\n" << run.out << "\nstderr:\n" << run.err);
   CHECK(run.status.code == 0);

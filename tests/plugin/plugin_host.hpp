@@ -92,7 +92,7 @@ struct ProcessResult {
 struct LaunchOptions {
   std::vector<std::string> args;                               // argv[1..]
   std::vector<std::pair<std::string, std::string>> extra_env;  // appended last (they win)
-  bool cookie = true;       // set UpstreamAuthority=UpstreamAuthority
+  bool cookie = true;          // set UpstreamAuthority=UpstreamAuthority
   bool wrap_in_shell = false;  // start via `sh`, so the test can kill the plugin's parent
 };
 
@@ -390,8 +390,8 @@ class GoPluginHost {
     args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "unused");
     args.SetMaxReceiveMessageSize(INT_MAX);
     args.SetMaxSendMessageSize(INT_MAX);
-    channel_ = grpc::CreateCustomChannel("unix:" + socket_path_,
-                                         grpc::InsecureChannelCredentials(), args);
+    channel_ =
+        grpc::CreateCustomChannel("unix:" + socket_path_, grpc::InsecureChannelCredentials(), args);
   }
 
   // start_like_spire: handshake, connect, open the broker stream and send the host services'
@@ -472,8 +472,8 @@ class GoPluginHost {
     request.set_preferred_ttl(preferred_ttl);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    auto reader = ua::UpstreamAuthority::NewStub(channel_)->MintX509CAAndSubscribe(&context,
-                                                                                   request);
+    auto reader =
+        ua::UpstreamAuthority::NewStub(channel_)->MintX509CAAndSubscribe(&context, request);
     ua::MintX509CAResponse response;
     while (reader->Read(&response)) {
       responses.push_back(response);
@@ -506,8 +506,7 @@ class GoPluginHost {
     return reader->Finish();
   }
 
-  grpc::Status health_check(const std::string& service,
-                            health::HealthCheckResponse& response) {
+  grpc::Status health_check(const std::string& service, health::HealthCheckResponse& response) {
     health::HealthCheckRequest request;
     request.set_service(service);
     grpc::ClientContext context;
@@ -623,8 +622,7 @@ class GoPluginHost {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<HostServices> host_services_;
   std::unique_ptr<grpc::ClientContext> broker_context_;
-  std::unique_ptr<grpc::ClientReaderWriter<::plugin::ConnInfo, ::plugin::ConnInfo>>
-      broker_stream_;
+  std::unique_ptr<grpc::ClientReaderWriter<::plugin::ConnInfo, ::plugin::ConnInfo>> broker_stream_;
   bool broker_sent_ = false;
   std::unique_ptr<grpc::ClientContext> stdio_context_;
   std::thread stdio_thread_;

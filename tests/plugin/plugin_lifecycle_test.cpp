@@ -76,7 +76,8 @@ TEST_CASE("--version and --help answer without the cookie") {
   CHECK(run.out.find("check --config FILE --trust-domain") != std::string::npos);
 }
 
-TEST_CASE("the handshake line is 1|1|unix|<socket in TMPDIR>|grpc| and the socket already listens") {
+TEST_CASE(
+    "the handshake line is 1|1|unix|<socket in TMPDIR>|grpc| and the socket already listens") {
   GoPluginHost host;
   std::optional<std::string> line = host.read_handshake();
   REQUIRE(line.has_value());
@@ -125,7 +126,8 @@ TEST_CASE("health reports \"plugin\" and \"\" as SERVING and other names as not 
   CHECK(host.health_check("something.else", response).error_code() == grpc::StatusCode::NOT_FOUND);
 }
 
-TEST_CASE("before Configure every UpstreamAuthority RPC answers FAILED_PRECONDITION not configured") {
+TEST_CASE(
+    "before Configure every UpstreamAuthority RPC answers FAILED_PRECONDITION not configured") {
   GoPluginHost host;
   host.start_like_spire();
 
@@ -144,7 +146,8 @@ TEST_CASE("before Configure every UpstreamAuthority RPC answers FAILED_PRECONDIT
   check_stderr_lines(host);
 }
 
-TEST_CASE("unloading in SPIRE's order ends the process within the 2 s grace and removes the socket") {
+TEST_CASE(
+    "unloading in SPIRE's order ends the process within the 2 s grace and removes the socket") {
   GoPluginHost host;
   host.start_like_spire();
   init::InitResponse init_response;

@@ -31,25 +31,27 @@ std::string strip_newline(std::string line) {
   return line;
 }
 
-const auto kWhen = std::chrono::system_clock::time_point(std::chrono::microseconds(
-    1700000000LL * 1000000 + 7));  // 2023-11-14T22:13:20.000007Z
+const auto kWhen = std::chrono::system_clock::time_point(
+    std::chrono::microseconds(1700000000LL * 1000000 + 7));  // 2023-11-14T22:13:20.000007Z
 
 }  // namespace
 
-TEST_CASE("a JSON log line carries string @level, @message and @timestamp with six fraction digits") {
+TEST_CASE(
+    "a JSON log line carries string @level, @message and @timestamp with six fraction digits") {
   Logger logger(LogFormat::kJson);
   const std::string line = strip_newline(logger.format_line(
       LogLevel::kWarn, "served from cache", {{"item", "/pki/ca"}, {"count", 3}}, kWhen));
   CHECK(hclog_line_problem(line).empty());
-  CHECK(line == "{\"@level\":\"warn\",\"@message\":\"served from cache\","
-                "\"@timestamp\":\"2023-11-14T22:13:20.000007Z\",\"item\":\"/pki/ca\",\"count\":3}");
+  CHECK(line ==
+        "{\"@level\":\"warn\",\"@message\":\"served from cache\","
+        "\"@timestamp\":\"2023-11-14T22:13:20.000007Z\",\"item\":\"/pki/ca\",\"count\":3}");
   CHECK(rfc3339_micro(kWhen) == "2023-11-14T22:13:20.000007Z");
 }
 
 TEST_CASE("every level name is one hclog knows") {
   Logger logger(LogFormat::kJson);
-  for (LogLevel level : {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn,
-                         LogLevel::kError}) {
+  for (LogLevel level :
+       {LogLevel::kTrace, LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
     CHECK(hclog_line_problem(strip_newline(logger.format_line(level, "m", {}, kWhen))).empty());
   }
 }
@@ -58,8 +60,8 @@ TEST_CASE("hostile text is escaped into valid JSON: quotes, newlines, control by
   Logger logger(LogFormat::kJson);
   const std::string hostile = std::string("a\"b\\c\nd\re\tf") + '\x01' + '\x7f' + "\xff\xfe" +
                               "\xc3" + "caf\xc3\xa9 \xe2\x82\xac";
-  const std::string line = strip_newline(
-      logger.format_line(LogLevel::kError, hostile, {{hostile, hostile}}, kWhen));
+  const std::string line =
+      strip_newline(logger.format_line(LogLevel::kError, hostile, {{hostile, hostile}}, kWhen));
   CHECK(hclog_line_problem(line).empty());
   CHECK(line.find('\n') == std::string::npos);
   boost::json::object object = boost::json::parse(line).as_object();
@@ -127,9 +129,9 @@ TEST_CASE("concurrent writers never interleave inside a line") {
 
 TEST_CASE("the human format is one readable line per entry") {
   Logger logger(LogFormat::kHuman);
-  const std::string line = strip_newline(logger.format_line(
-      LogLevel::kWarn, "upstream expires soon", {{"item", "/pki/ca"}, {"note", "two words"}},
-      kWhen));
+  const std::string line =
+      strip_newline(logger.format_line(LogLevel::kWarn, "upstream expires soon",
+                                       {{"item", "/pki/ca"}, {"note", "two words"}}, kWhen));
   CHECK(line == "2023-11-14T22:13:20Z WARN upstream expires soon item=/pki/ca note=\"two words\"");
 }
 

@@ -64,9 +64,9 @@ bool openssl_verifies(const MintedShape& shape) {
   TempDir dir;
   const std::string roots = write_pem(dir.path(), "roots.pem", shape.roots);
   const std::string leaf = write_pem(dir.path(), "minted.pem", {shape.chain.front()});
-  std::string command = std::string(std::getenv("OPENSSL_BIN") ? std::getenv("OPENSSL_BIN")
-                                                               : "openssl") +
-                        " verify -CAfile " + roots;
+  std::string command =
+      std::string(std::getenv("OPENSSL_BIN") ? std::getenv("OPENSSL_BIN") : "openssl") +
+      " verify -CAfile " + roots;
   if (shape.chain.size() > 1) {
     std::vector<Certificate> rest(shape.chain.begin() + 1, shape.chain.end());
     command += " -untrusted " + write_pem(dir.path(), "rest.pem", rest);
@@ -88,7 +88,7 @@ bool openssl_verifies(const MintedShape& shape) {
 
 // check_mint_response asserts the shape SPIRE requires of the first (here: only) message.
 MintedShape check_mint_response(const std::vector<ua::MintX509CAResponse>& responses,
-                                 const SpireCsr& csr) {
+                                const SpireCsr& csr) {
   REQUIRE(responses.size() == 1);
   MintedShape shape{parse_all(responses[0].x509_ca_chain()),
                     parse_all(responses[0].upstream_x509_roots())};
@@ -123,8 +123,7 @@ struct ConfiguredPlugin {
   grpc::Status configure(const PluginData& data) {
     return host.configure(std::string(kTrustDomain), gateway.plugin_data(data));
   }
-  grpc::Status mint(const SpireCsr& csr, int ttl,
-                    std::vector<ua::MintX509CAResponse>& responses) {
+  grpc::Status mint(const SpireCsr& csr, int ttl, std::vector<ua::MintX509CAResponse>& responses) {
     return host.mint(csr.der, ttl, responses);
   }
 
@@ -161,7 +160,8 @@ TEST_CASE("a plugin configured with a root item mints a CA that chains to that r
   check_stderr(plugin.host);
 }
 
-TEST_CASE("an item holding intermediate and root gives chain [minted, intermediate] and the root apart") {
+TEST_CASE(
+    "an item holding intermediate and root gives chain [minted, intermediate] and the root apart") {
   TestGateway gateway;
   ConfiguredPlugin plugin(gateway);
   PluginData data;
@@ -315,7 +315,8 @@ TEST_CASE("a bad CSR is refused with INVALID_ARGUMENT") {
   check_stderr(plugin.host);
 }
 
-TEST_CASE("when the gateway goes down after a good Configure, mints use the last item read and warn") {
+TEST_CASE(
+    "when the gateway goes down after a good Configure, mints use the last item read and warn") {
   TestGateway gateway;
   ConfiguredPlugin plugin(gateway);
   PluginData data;
@@ -343,7 +344,8 @@ TEST_CASE("when the gateway goes down after a good Configure, mints use the last
   check_stderr(plugin.host);
 }
 
-TEST_CASE("when the gateway is down before any good Configure, Configure fails and mints are refused") {
+TEST_CASE(
+    "when the gateway is down before any good Configure, Configure fails and mints are refused") {
   TestGateway gateway;
   ConfiguredPlugin plugin(gateway);
   gateway.emulator().stop();
@@ -455,7 +457,8 @@ TEST_CASE("re-Configure swaps the whole configuration while mints run concurrent
   check_stderr(plugin.host);
 }
 
-TEST_CASE("a gateway that hangs during a mint is treated as an outage once request_timeout passes") {
+TEST_CASE(
+    "a gateway that hangs during a mint is treated as an outage once request_timeout passes") {
   TestGateway gateway;
   ConfiguredPlugin plugin(gateway);
   PluginData data;
