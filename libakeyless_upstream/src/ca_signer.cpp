@@ -37,7 +37,10 @@ std::string quote_list(const std::vector<std::string>& values) {
     if (!text.empty()) {
       text += ", ";
     }
-    text += "\"" + detail::printable(value) + "\"";
+    // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "\"" + std::string at -O2.
+    text += '"';
+    text += detail::printable(value);
+    text += '"';
   }
   return text;
 }

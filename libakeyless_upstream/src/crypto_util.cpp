@@ -43,10 +43,11 @@ Result<Asn1IntegerPtr> random_serial() {
   if (!number) {
     return Error(ErrorCode::kInternal, with_crypto_error("cannot allocate a serial number"));
   }
-  // Retry the (2^-127-likely) zero draw: serials must be positive.
+  // Uniform in [1, 2^128 - 1], like SPIRE's x509util.NewSerialNumber. The BIGNUM is unsigned, so
+  // the DER INTEGER stays positive (a leading 00 octet when the top bit is set: at most 17
+  // octets, within RFC 5280's 20). Retry the (2^-128-likely) zero draw.
   do {
-    if (BN_rand(number.get(), 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
-        BN_clear_bit(number.get(), 127) != 1) {
+    if (BN_rand(number.get(), 128, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1) {
       return Error(ErrorCode::kInternal, with_crypto_error("cannot draw a random serial number"));
     }
   } while (BN_is_zero(number.get()));

@@ -56,6 +56,15 @@ aku::Bytes sha1_of(const aku::Bytes& data) {
   return aku::Bytes(digest.begin(), digest.end());
 }
 
+// extension_value: the DER content of the extension's extnValue OCTET STRING.
+aku::Bytes extension_value(const aku::Certificate& certificate, int nid) {
+  int index = X509_get_ext_by_NID(certificate.native(), nid, -1);
+  REQUIRE(index >= 0);
+  const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(certificate.native(), index));
+  const unsigned char* data = ASN1_STRING_get0_data(value);
+  return aku::Bytes(data, data + ASN1_STRING_length(value));
+}
+
 // check_minted asserts every field of a minted CA against its CSR and upstream, as SPIRE's
 // ValidateUpstreamX509CA and Go's parser would see them.
 void check_minted(const aku::MintedCa& minted, const aku::Bytes& csr_der,
@@ -96,8 +105,11 @@ void check_minted(const aku::MintedCa& minted, const aku::Bytes& csr_der,
   CHECK(extension_critical(ca, NID_basic_constraints) == 1);
   CHECK(ca.is_ca());
   CHECK(ca.path_len() == -1);
+  // DER encodes TRUE as FF; Go's parser (and so SPIRE) refuses an 01 content octet, which
+  // OpenSSL's own parser would accept. The value is exactly SEQUENCE { BOOLEAN TRUE }.
+  CHECK(extension_value(ca, NID_basic_constraints) == aku::Bytes{0x30, 0x03, 0x01, 0x01, 0xFF});
 
-  // Serial: positive, non-zero, at most 16 octets.
+  // Serial: positive, non-zero, a magnitude of at most 128 bits.
   const ASN1_INTEGER* serial = X509_get0_serialNumber(ca.native());
   CHECK(ASN1_STRING_type(serial) == V_ASN1_INTEGER);
   CHECK(ASN1_STRING_length(serial) <= 16);
