@@ -190,13 +190,21 @@ grpc::Status UpstreamAuthorityService::MintX509CAAndSubscribe(
   Result<MintOutcome> outcome = core_.mint(
       std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(csr.data()), csr.size()),
       request->preferred_ttl(), rpc_deadline(*context),
-      [context] { return context->IsCancelled(); });
+      // A passed deadline counts at once: gRPC marks the call cancelled only when its own timer
+      // fires, which can be after our Akeyless call gave up at the same deadline.
+      [context] {
+        return context->IsCancelled() || std::chrono::system_clock::now() >= context->deadline();
+      });
   if (!outcome.ok()) {
-    if (outcome.error().code() != ErrorCode::kFailedPrecondition ||
-        outcome.error().message() != "not configured") {
-      logger_.error("MintX509CA failed", {{"error", outcome.error().to_string()}});
+    const Error& error = outcome.error();
+    if (error.code() == ErrorCode::kCancelled) {
+      // SPIRE gave up on the call (deadline or shutdown); it retries on its own schedule.
+      logger_.debug("MintX509CA abandoned", {{"error", error.to_string()}});
+    } else if (error.code() != ErrorCode::kFailedPrecondition ||
+               error.message() != "not configured") {
+      logger_.error("MintX509CA failed", {{"error", error.to_string()}});
     }
-    return to_grpc_status(outcome.error());
+    return to_grpc_status(error);
   }
 
   // One response, then the stream ends: SPIRE re-mints on its own schedule, and re-reads the

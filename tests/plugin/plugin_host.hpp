@@ -466,12 +466,13 @@ class GoPluginHost {
   // mint calls MintX509CAAndSubscribe and reads the stream to its end, as SPIRE's facade reads
   // the first message (then the test checks the stream ended).
   grpc::Status mint(const std::string& csr_der, int preferred_ttl,
-                    std::vector<ua::MintX509CAResponse>& responses) {
+                    std::vector<ua::MintX509CAResponse>& responses,
+                    std::chrono::milliseconds deadline = std::chrono::seconds(120)) {
     ua::MintX509CARequest request;
     request.set_csr(csr_der);
     request.set_preferred_ttl(preferred_ttl);
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
     auto reader =
         ua::UpstreamAuthority::NewStub(channel_)->MintX509CAAndSubscribe(&context, request);
     ua::MintX509CAResponse response;

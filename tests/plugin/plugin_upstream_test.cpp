@@ -496,3 +496,29 @@ TEST_CASE("a failed re-Configure keeps the previous configuration serving") {
   CHECK(shape.roots[0].subject().find("Test Root A") != std::string::npos);
   check_stderr(plugin.host);
 }
+
+TEST_CASE("a mint that SPIRE gives up on is abandoned without a CA being minted") {
+  TestGateway gateway;
+  ConfiguredPlugin plugin(gateway);
+  PluginData data;
+  data.request_timeout = "30s";
+  REQUIRE(plugin.configure(data).ok());
+  gateway.emulator().add_fault(
+      {{"operation", "get-certificate-value"}, {"kind", "hang"}, {"count", 0}});
+
+  std::vector<ua::MintX509CAResponse> responses;
+  grpc::Status status = plugin.host.mint(make_spire_csr().der, 600, responses, 500ms);
+  CHECK(status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(responses.empty());
+  // The handler follows the call's deadline instead of request_timeout, sees the cancellation
+  // and stops before signing.
+  CHECK(plugin.host.wait_for_stderr("MintX509CA abandoned", 20s));
+  CHECK(plugin.host.stderr_text().find("Minted X509 CA") == std::string::npos);
+
+  gateway.emulator().admin("POST", "/_emulator/faults/clear");
+  SpireCsr csr = make_spire_csr();
+  std::vector<ua::MintX509CAResponse> later;
+  REQUIRE(plugin.mint(csr, 600, later).ok());
+  check_mint_response(later, csr);
+  check_stderr(plugin.host);
+}
