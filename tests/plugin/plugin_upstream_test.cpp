@@ -522,3 +522,28 @@ TEST_CASE("a mint that SPIRE gives up on is abandoned without a CA being minted"
   check_mint_response(later, csr);
   check_stderr(plugin.host);
 }
+
+TEST_CASE("Validate checks a configuration without contacting the gateway") {
+  TestGateway gateway;
+  ConfiguredPlugin plugin(gateway);
+  gateway.emulator().admin("POST", "/_emulator/log/clear");
+
+  cfg::ValidateResponse good;
+  REQUIRE(plugin.host.validate(std::string(kTrustDomain), gateway.plugin_data(PluginData{}), good)
+              .ok());
+  CHECK(good.valid());
+  CHECK(good.notes_size() == 0);
+
+  cfg::ValidateResponse bad;
+  REQUIRE(plugin.host.validate(std::string(""), "certificate_name = 5\n", bad).ok());
+  CHECK_FALSE(bad.valid());
+  REQUIRE(bad.notes_size() >= 2);
+  CHECK(bad.notes(0) == "server core configuration must contain trust_domain");
+
+  CHECK(gateway.emulator().log_entries().empty());
+  // And nothing was applied: the plugin is still unconfigured.
+  std::vector<ua::MintX509CAResponse> responses;
+  CHECK(plugin.mint(make_spire_csr(), 0, responses).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  check_stderr(plugin.host);
+}
