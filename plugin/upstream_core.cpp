@@ -56,9 +56,10 @@ std::string item_hint(ErrorCode code, std::string_view key) {
 }
 
 Result<CertificateValue> read_item(AkeylessClient& client, std::string_view name,
-                                   std::string_view key, Deadline deadline) {
+                                   std::string_view key, Deadline deadline,
+                                   PrivateKeyPolicy key_policy = PrivateKeyPolicy::kRequired) {
   Result<CertificateValue> value =
-      client.get_certificate_value(name, std::nullopt, /*ignore_cache=*/true, deadline);
+      client.get_certificate_value(name, std::nullopt, /*ignore_cache=*/true, deadline, key_policy);
   if (!value.ok()) {
     const Error& error = value.error();
     return Error(error.code(), "reading certificate item \"" + std::string(name) + "\" failed: " +
@@ -147,12 +148,12 @@ Result<UpstreamMaterial> read_upstream_material(AkeylessClient& client, const Pl
   }
 
   std::optional<std::string> bundle_pem;
-  // TODO: AkeylessClient::get_certificate_value refuses items without a private key, so a bundle
-  // item that holds only root certificates (the usual case) fails here; until the client can
-  // read certificate-only items, bundle_certificate_name works only with items that carry a key.
+  // The bundle item usually holds only the root certificates; a key there is not needed (and is
+  // ignored).
   if (!config.bundle_certificate_name.empty()) {
     Result<CertificateValue> bundle =
-        read_item(client, config.bundle_certificate_name, "bundle_certificate_name", deadline);
+        read_item(client, config.bundle_certificate_name, "bundle_certificate_name", deadline,
+                  PrivateKeyPolicy::kOptional);
     if (!bundle.ok()) {
       return bundle.error();
     }

@@ -647,7 +647,8 @@ Status AkeylessClient::authenticate(Deadline deadline) {
 Result<CertificateValue> AkeylessClient::get_certificate_value(std::string_view name,
                                                                std::optional<int> version,
                                                                bool ignore_cache,
-                                                               Deadline deadline) {
+                                                               Deadline deadline,
+                                                               PrivateKeyPolicy key_policy) {
   try {
     if (name.empty()) {
       return Error(ErrorCode::kInvalidArgument, "the certificate item name is empty");
@@ -681,7 +682,11 @@ Result<CertificateValue> AkeylessClient::get_certificate_value(std::string_view 
                        "item");
     }
     const json::value* key = object.if_contains("private_key_pem");
-    if (key == nullptr || !key->is_string() || key->as_string().empty()) {
+    bool has_key = key != nullptr && key->is_string() && !key->as_string().empty();
+    if (!has_key && key_policy == PrivateKeyPolicy::kOptional) {
+      return value;
+    }
+    if (!has_key) {
       return Error(ErrorCode::kFailedPrecondition,
                    "certificate item '" + std::string(name) +
                        "' has no private key; store the CA's key with the certificate "

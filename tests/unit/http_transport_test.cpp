@@ -369,3 +369,28 @@ TEST_CASE("get-certificate-value sends version as an integer and ignore-cache as
   CHECK_FALSE(bodies[1].contains("version"));
   CHECK_FALSE(bodies[1].contains("ignore-cache"));
 }
+
+TEST_CASE("a certificates-only item reads with an optional key and is refused when one is required",
+          "[client]") {
+  FakeServer server([](const Request& request, Response& response) {
+    return fake_gateway(request, response, [](Response& out) {
+      out.body() =
+          R"({"certificate_pem":"-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n"})";
+      return true;
+    });
+  });
+  auto client = make_client(server);
+
+  auto roots = client->get_certificate_value("/SPIRE/roots", std::nullopt, true, in_seconds(60),
+                                             aku::PrivateKeyPolicy::kOptional);
+  if (!roots.ok()) {
+    FAIL(roots.error().to_string());
+  }
+  CHECK(roots->certificate_pem.find("BEGIN CERTIFICATE") != std::string::npos);
+  CHECK(roots->private_key_pem.empty());
+
+  auto signing = client->get_certificate_value("/SPIRE/roots", std::nullopt, true, in_seconds(60));
+  REQUIRE_FALSE(signing.ok());
+  CHECK(signing.error().code() == aku::ErrorCode::kFailedPrecondition);
+  CHECK(signing.error().message().find("has no private key") != std::string::npos);
+}

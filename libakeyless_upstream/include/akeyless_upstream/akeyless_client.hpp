@@ -44,6 +44,12 @@ struct CertificateValue {
   SecretString private_key_pem;
 };
 
+// PrivateKeyPolicy says whether a certificate item read must carry a private key.
+enum class PrivateKeyPolicy {
+  kRequired,  // the upstream CA's item: certificate and key
+  kOptional,  // a certificates-only item, e.g. the roots named by bundle_certificate_name
+};
+
 // CertificateChainEntry is one certificate of describe-item's certificate_chain_info.
 struct CertificateChainEntry {
   std::string subject;
@@ -93,10 +99,12 @@ class AkeylessClient {
   Status authenticate(Deadline deadline);
 
   // get_certificate_value reads the item (`version` absent = latest; `ignore_cache` bypasses the
-  // Gateway's cache). Errors as above; kFailedPrecondition when certificate_pem or
-  // private_key_pem is missing.
+  // Gateway's cache). Errors as above; kFailedPrecondition when certificate_pem is missing, or
+  // private_key_pem is missing and `key` is kRequired. With kOptional (an item that holds only
+  // certificates, such as a bundle of roots) private_key_pem is left empty when absent.
   Result<CertificateValue> get_certificate_value(std::string_view name, std::optional<int> version,
-                                                 bool ignore_cache, Deadline deadline);
+                                                 bool ignore_cache, Deadline deadline,
+                                                 PrivateKeyPolicy key = PrivateKeyPolicy::kRequired);
 
   // describe_item reads the item's metadata. kFailedPrecondition when the item is not a
   // certificate item.
