@@ -89,6 +89,21 @@ void append_number(const std::variant<std::string, std::int64_t, double>& value,
   out += buffer;
 }
 
+// human_escape is json_escape without escaping quotes and backslashes: a person reads the
+// message as is, while control characters still cannot break the line.
+void human_escape(std::string_view text, std::string& out) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == '"' || text[i] == '\\') {
+      json_escape(text.substr(start, i - start), out);
+      if (i < text.size()) {
+        out += text[i];
+      }
+      start = i + 1;
+    }
+  }
+}
+
 std::string human_value(const std::variant<std::string, std::int64_t, double>& value) {
   if (const auto* text = std::get_if<std::string>(&value)) {
     bool cut = false;
@@ -105,7 +120,7 @@ std::string human_value(const std::variant<std::string, std::int64_t, double>& v
       return quoted;
     }
     std::string escaped;
-    json_escape(out, escaped);
+    human_escape(out, escaped);
     return escaped;
   }
   std::string out;
@@ -280,7 +295,7 @@ std::string Logger::format_line(LogLevel level, std::string_view message, const 
   bool cut = false;
   std::string_view part = truncated(message, cut);
   std::string escaped;
-  json_escape(part, escaped);
+  human_escape(part, escaped);
   line += escaped;
   if (cut) {
     line += kTruncatedMark;

@@ -133,6 +133,11 @@ TEST_CASE("the human format is one readable line per entry") {
       strip_newline(logger.format_line(LogLevel::kWarn, "upstream expires soon",
                                        {{"item", "/pki/ca"}, {"note", "two words"}}, kWhen));
   CHECK(line == "2023-11-14T22:13:20Z WARN upstream expires soon item=/pki/ca note=\"two words\"");
+
+  // Quotes stay readable; control characters cannot start a new line.
+  const std::string quoted = strip_newline(
+      logger.format_line(LogLevel::kError, "item \"/pki/ca\" failed\nforged line", {}, kWhen));
+  CHECK(quoted == "2023-11-14T22:13:20Z ERROR item \"/pki/ca\" failed\\nforged line");
 }
 
 TEST_CASE("the handshake line has go-plugin's six fields with an empty certificate") {
