@@ -461,6 +461,29 @@ TEST_CASE("a token is reused across reads: many reads, one login", "[client]") {
   CHECK(count_ok(emulator, "get-certificate-value") == 8);
 }
 
+TEST_CASE("concurrent readers share one login", "[client]") {
+  ScopedEnv env;
+  clean_environment(env);
+  EmulatorProcess emulator(config());
+  // Slow logins widen the window in which several readers find no token yet.
+  emulator.add_fault(json::object{{"operation", "auth"}, {"kind", "latency"}, {"latency_ms", 300}});
+  auto client = make_client(emulator, access_key_auth());
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 6; ++i) {
+    readers.emplace_back([&] {
+      if (client->get_certificate_value(kItem, std::nullopt, false, in_seconds(60)).ok()) {
+        ++succeeded;
+      }
+    });
+  }
+  for (auto& reader : readers) {
+    reader.join();
+  }
+  CHECK(succeeded == 6);
+  CHECK(emulator.log_entries("auth").size() == 1);
+}
+
 TEST_CASE("an expired token leads to a fresh login", "[client]") {
   ScopedEnv env;
   clean_environment(env);
