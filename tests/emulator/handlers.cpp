@@ -1032,12 +1032,11 @@ Outcome State::handle_admin(const Request& request, LogEntry& /*log*/) {
     return json_response(200, json::object{{"revoked", tokens_.size()}});
   }
   if (path == "/_emulator/settings" && method == "POST") {
-    std::int64_t lifetime = token_lifetime_seconds_;
     const json::value* value = body.if_contains("token_lifetime_seconds");
     if (value == nullptr || !value->is_int64() || value->get_int64() <= 0) {
       return error_response(400, "admin: token_lifetime_seconds must be a positive integer");
     }
-    lifetime = value->get_int64();
+    std::int64_t lifetime = value->get_int64();
     token_lifetime_seconds_ = lifetime;
     return json_response(200, json::object{{"token_lifetime_seconds", lifetime}});
   }
@@ -1082,7 +1081,8 @@ Outcome State::handle_admin(const Request& request, LogEntry& /*log*/) {
       fault.error = string_field(body, "error");
     }
     fault.latency_ms = int_field("latency_ms", 0);
-    fault.size_bytes = static_cast<std::size_t>(int_field("size_bytes", 16 * 1024 * 1024));
+    fault.size_bytes =
+        static_cast<std::size_t>(int_field("size_bytes", std::int64_t{16} * 1024 * 1024));
     fault.retry_after = int_field("retry_after", -1);
     fault.remaining = int_field("count", 0);
     fault.id = next_fault_id_++;

@@ -38,7 +38,7 @@ using asio::use_awaitable;
 constexpr auto kNoThrow = asio::experimental::as_tuple(use_awaitable);
 
 constexpr std::size_t kMaxRequestBody = 1024 * 1024;
-constexpr std::size_t kReadLimit = 64 * 1024 * 1024;
+constexpr std::size_t kReadLimit = std::size_t{64} * 1024 * 1024;
 constexpr auto kIdleTimeout = std::chrono::seconds(120);
 constexpr auto kHandshakeTimeout = std::chrono::seconds(15);
 
@@ -245,9 +245,7 @@ int fail(const std::string& message) {
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   Options options = parse_options(argc, argv);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -358,6 +356,7 @@ int main(int argc, char** argv) {
   std::cout << "listening " << endpoint << " metadata " << metadata_endpoint << std::endl;
 
   std::vector<std::thread> threads;
+  threads.reserve(3);
   for (int i = 0; i < 3; ++i) {
     threads.emplace_back([&context] { context.run(); });
   }
@@ -365,4 +364,15 @@ int main(int argc, char** argv) {
     thread.join();
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    // Nothing should throw this far; if it does, say so instead of aborting silently.
+    return fail(std::string("unexpected error: ") + e.what());
+  }
 }
