@@ -48,6 +48,8 @@ std::string item_hint(ErrorCode code, std::string_view key) {
       return "grant the access id read permission on the item";
     case ErrorCode::kFailedPrecondition:
       return "the item must be a certificate item that holds a private key";
+    case ErrorCode::kInvalidArgument:
+      return "check akeyless_gateway_url (the v2 API base, e.g. https://gateway:8000/api/v2)";
     case ErrorCode::kUnauthenticated:
       return "the gateway refused the login token; check the access id's auth method";
     default:
@@ -62,8 +64,8 @@ Result<CertificateValue> read_item(AkeylessClient& client, std::string_view name
       client.get_certificate_value(name, std::nullopt, /*ignore_cache=*/true, deadline, key_policy);
   if (!value.ok()) {
     const Error& error = value.error();
-    return Error(error.code(), "reading certificate item \"" + std::string(name) + "\" failed: " +
-                                   error.message() + ": " + item_hint(error.code(), key));
+    // The client's message already names the item ("reading certificate item '<name>': ...").
+    return Error(error.code(), error.message() + ": " + item_hint(error.code(), key));
   }
   return value;
 }
@@ -130,8 +132,10 @@ Result<std::shared_ptr<AkeylessClient>> connect_to_akeyless(const PluginConfig& 
   Status login = (*client)->authenticate(deadline);
   if (!login.ok()) {
     const Error& error = login.error();
-    const std::string hint =
-        is_unreachable(error.code()) ? gateway_hint() : credentials_hint(config.auth);
+    const std::string hint = is_unreachable(error.code()) ? gateway_hint()
+                             : error.code() == ErrorCode::kInvalidArgument
+                                 ? item_hint(error.code(), "")
+                                 : credentials_hint(config.auth);
     return Error(error.code(), "authenticating to the Akeyless gateway " + config.gateway_url +
                                    " as access id " + config.auth.access_id +
                                    " failed: " + error.message() + ": " + hint);

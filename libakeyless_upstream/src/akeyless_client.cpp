@@ -246,18 +246,12 @@ std::optional<std::chrono::system_clock::time_point> expiration_of(const json::v
   return parse_rfc3339(text);
 }
 
+// hint_for: only hints that hold whatever the caller's configuration is called; the caller (the
+// plugin, an embedder) adds the one that names its own setting.
 std::string hint_for(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUnauthenticated:
-      return "; check access_id and the credentials of the auth method";
-    case ErrorCode::kPermissionDenied:
-      return "; give the auth method's role read access to the item";
-    case ErrorCode::kNotFound:
-      return "; check the item name (its full path, e.g. /SPIRE/ca)";
     case ErrorCode::kResourceExhausted:
       return "; the gateway is rate limiting, retry later";
-    case ErrorCode::kFailedPrecondition:
-      return "; certificate_name must name a certificate item";
     default:
       return "";
   }
@@ -346,6 +340,10 @@ Error map_gateway_error(std::string_view operation, int status, std::string_view
              contains_any(lower, {"unauthorized", "forbidden", "not allowed", "access denied",
                                   "permission denied", "not authorized"})) {
     code = ErrorCode::kPermissionDenied;
+  } else if (contains_any(lower, {"unknown command"})) {
+    // What a gateway says to a POST on a path that is not a v2 operation: the base URL is wrong
+    // (an /api/v1 base, or a missing /api/v2 on port 8000), not the item.
+    code = ErrorCode::kInvalidArgument;
   } else if (status == 404 || contains_any(lower, {"not found", "doesn't exist", "does not exist",
                                                    "item not found"})) {
     code = ErrorCode::kNotFound;
@@ -367,6 +365,9 @@ Error map_gateway_error(std::string_view operation, int status, std::string_view
     message += ": " + reason;
   }
   message += hint_for(code);
+  if (code == ErrorCode::kInvalidArgument && contains_any(lower, {"unknown command"})) {
+    message += " (the URL is not a v2 API operation)";
+  }
   if (status >= 300 && status < 400) {
     message += "; check that gateway_url is the v2 API base (e.g. https://gateway:8000/api/v2)";
   }
@@ -646,8 +647,7 @@ Status AkeylessClient::authenticate(Deadline deadline) {
 
 Result<CertificateValue> AkeylessClient::get_certificate_value(std::string_view name,
                                                                std::optional<int> version,
-                                                               bool ignore_cache,
-                                                               Deadline deadline,
+                                                               bool ignore_cache, Deadline deadline,
                                                                PrivateKeyPolicy key_policy) {
   try {
     if (name.empty()) {

@@ -252,7 +252,8 @@ TEST_CASE("Configure names the item and the fix when the item cannot be used") {
     data.certificate_name = "/SPIRE/does-not-exist";
     grpc::Status status = plugin.configure(data);
     CHECK(status.error_code() == grpc::StatusCode::NOT_FOUND);
-    CHECK(status.error_message().find("\"/SPIRE/does-not-exist\"") != std::string::npos);
+    CHECK(status.error_message().find("certificate item '/SPIRE/does-not-exist'") !=
+          std::string::npos);
     CHECK(status.error_message().find("check certificate_name") != std::string::npos);
   }
   SECTION("an item whose certificate is not a CA is refused as upstream CA") {

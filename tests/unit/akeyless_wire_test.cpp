@@ -97,6 +97,8 @@ TEST_CASE("gateway errors map to specific codes and keep the gateway's reason", 
       {400, R"({"error":"item /x is of type STATIC_SECRET, not CERTIFICATE"})",
        aku::ErrorCode::kFailedPrecondition},
       {302, "", aku::ErrorCode::kUnavailable},
+      // A path that is no v2 operation (wrong base URL), not a missing item.
+      {404, R"({"error":"unknown command"})", aku::ErrorCode::kInvalidArgument},
   };
   for (const Case& c : cases) {
     INFO(c.status << " " << c.body);
@@ -107,6 +109,8 @@ TEST_CASE("gateway errors map to specific codes and keep the gateway's reason", 
   }
   aku::Error kept = aku::map_gateway_error("auth", 401, R"({"error":"credentials have expired"})");
   CHECK(kept.message().find("credentials have expired") != std::string::npos);
+  aku::Error wrong_url = aku::map_gateway_error("auth", 404, R"({"error":"unknown command"})");
+  CHECK(wrong_url.message().find("not a v2 API operation") != std::string::npos);
 }
 
 TEST_CASE("a gateway reason is truncated and stripped of control characters", "[errors]") {

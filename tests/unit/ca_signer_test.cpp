@@ -60,7 +60,8 @@ aku::Bytes sha1_of(const aku::Bytes& data) {
 aku::Bytes extension_value(const aku::Certificate& certificate, int nid) {
   int index = X509_get_ext_by_NID(certificate.native(), nid, -1);
   REQUIRE(index >= 0);
-  const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(X509_get_ext(certificate.native(), index));
+  const ASN1_OCTET_STRING* value =
+      X509_EXTENSION_get_data(X509_get_ext(certificate.native(), index));
   const unsigned char* data = ASN1_STRING_get0_data(value);
   return aku::Bytes(data, data + ASN1_STRING_length(value));
 }

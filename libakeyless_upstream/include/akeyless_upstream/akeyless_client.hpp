@@ -102,9 +102,9 @@ class AkeylessClient {
   // Gateway's cache). Errors as above; kFailedPrecondition when certificate_pem is missing, or
   // private_key_pem is missing and `key` is kRequired. With kOptional (an item that holds only
   // certificates, such as a bundle of roots) private_key_pem is left empty when absent.
-  Result<CertificateValue> get_certificate_value(std::string_view name, std::optional<int> version,
-                                                 bool ignore_cache, Deadline deadline,
-                                                 PrivateKeyPolicy key = PrivateKeyPolicy::kRequired);
+  Result<CertificateValue> get_certificate_value(
+      std::string_view name, std::optional<int> version, bool ignore_cache, Deadline deadline,
+      PrivateKeyPolicy key = PrivateKeyPolicy::kRequired);
 
   // describe_item reads the item's metadata. kFailedPrecondition when the item is not a
   // certificate item.
