@@ -106,6 +106,10 @@ int run_check(int argc, char** argv) {
   }
   Result<PluginConfig> config = parse_plugin_config(*plugin_data, process_env());
   if (!config.ok()) {
+    // Every problem at once, so that one run is enough to fix the block.
+    for (const std::string& note : validate_plugin_config(*plugin_data, process_env())) {
+      logger.error("plugin_data: " + note);
+    }
     return fail(logger, "plugin_data is invalid", config.error());
   }
 

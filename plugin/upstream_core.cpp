@@ -206,7 +206,11 @@ Status PluginCore::configure(bool core_present, std::string_view trust_domain, s
   // == plugin_data ==
   Result<PluginConfig> config = parse_plugin_config(hcl, env_);
   if (!config.ok()) {
-    return config.error().with_context("plugin_data is invalid");
+    // Messages about the block as a whole already start with "plugin_data".
+    const Error& error = config.error();
+    return error.message().starts_with("plugin_data")
+               ? error
+               : error.with_context("plugin_data is invalid");
   }
 
   // == log in and read the item once, so that a bad setup fails SPIRE's start right here ==

@@ -11,6 +11,12 @@ packages=(
   catch2 python3 clang-format clang-tidy
 )
 
+# Go builds SPIRE for the end-to-end tests and the demo. Any Go will do (scripts/spire.sh fetches
+# the exact toolchain SPIRE needs from the module proxy); Debian's is the fallback.
+if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+  packages+=(golang-go)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -36,18 +36,32 @@ fi
 export PATH="$PATH:/usr/local/go/bin:$HOME/go/bin"
 if ! command -v go >/dev/null 2>&1; then
   log "no Go toolchain found (looked on PATH and in /usr/local/go/bin)."
-  log "Install Go >= 1.21 from https://go.dev/dl/ (e.g. unpack go1.25.x.linux-amd64.tar.gz into"
-  log "/usr/local) and re-run; Debian 12's golang package (1.19) is too old to build SPIRE."
+  log "Run scripts/setup.sh: it installs Debian's golang-go, which is enough to fetch the Go"
+  log "toolchain SPIRE needs from the Go module proxy."
   exit 2
 fi
-go_version="$(go env GOVERSION 2>/dev/null || true)"
-go_minor="$(sed -n 's/^go1\.\([0-9][0-9]*\).*/\1/p' <<<"$go_version")"
-if [[ -z "$go_minor" || "$go_minor" -lt 21 ]]; then
-  log "Go at $(command -v go) is ${go_version:-of unknown version}; SPIRE $SPIRE_VERSION needs"
-  log "a newer one. Install Go >= 1.21 from https://go.dev/dl/: from 1.21 on, GOTOOLCHAIN=auto"
-  log "fetches the exact toolchain SPIRE's go.mod asks for from the module proxy."
-  exit 2
-fi
+go_version="$(go env GOVERSION 2>/dev/null || go version | awk '{print $3}')"
+
+# use_toolchain_from_proxy VERSION: the Go distribution is published on the module proxy as
+# golang.org/toolchain; any Go that can download modules (Debian 12's 1.19 included) fetches it,
+# and a writable copy with execute bits (module zips carry none) is kept in the cache.
+use_toolchain_from_proxy() {
+  local want="go$1" arch mod dir json
+  arch="$(go env GOARCH)"
+  dir="$cache_root/toolchain-$want"
+  if [[ ! -x "$dir/bin/go" ]]; then
+    mod="golang.org/toolchain@v0.0.1-$want.linux-$arch"
+    log "fetching $mod from the module proxy"
+    json="$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "$mod")" || {
+      log "go mod download $mod failed"; return 1; }
+    local src
+    src="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <<<"$json")"
+    rm -rf "$dir.tmp" && cp -r "$src" "$dir.tmp" && chmod -R u+w "$dir.tmp" &&
+      chmod +x "$dir.tmp"/bin/* "$dir.tmp"/pkg/tool/*/* && rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  fi
+  export PATH="$dir/bin:$PATH" GOTOOLCHAIN=local
+  go_version="$(go env GOVERSION)"
+}
 
 mkdir -p "$cache_root"
 # One build at a time per cache: parallel test runs and the demo may all ask at once.
@@ -87,15 +101,14 @@ if [[ ! -f "$src_dir/go.mod" ]]; then
   exit 1
 fi
 
-# A local Go at least as new as SPIRE's go.mod asks for is used as is. An older one (>= 1.21) can
-# fetch the exact toolchain from the module proxy, but only with GOTOOLCHAIN=auto: some installs
-# pin GOTOOLCHAIN=local in $GOROOT/go.env.
+# A local Go at least as new as SPIRE's go.mod asks for is used as is; an older one fetches the
+# exact toolchain go.mod names from the module proxy.
 need_go="$(sed -n 's/^go \([0-9][0-9.]*\).*/\1/p' "$src_dir/go.mod" | head -n1)"
 have_go="${go_version#go}"
 if [[ -n "$need_go" && "$(printf '%s\n%s\n' "$need_go" "$have_go" | sort -V | head -n1)" != "$need_go" ]]; then
-  log "SPIRE $SPIRE_VERSION needs go $need_go, this machine has $have_go: letting the go command"
-  log "fetch go $need_go from the module proxy (GOTOOLCHAIN=auto)"
-  export GOTOOLCHAIN=auto
+  log "SPIRE $SPIRE_VERSION needs go $need_go, this machine has $have_go"
+  use_toolchain_from_proxy "$need_go" || exit 1
+  log "using $go_version from the module proxy"
 fi
 
 # The module cache is read-only; a writable copy lets 'go build' update go.sum if it must.
