@@ -87,22 +87,44 @@ cleanup() {
 trap cleanup EXIT
 
 log "building SPIRE $SPIRE_VERSION with $go_version (first time only; takes several minutes)"
+# download_spire: sets mod_json to `go mod download -json`'s answer; fails when it has no Dir.
+download_spire() {
+  mod_json="$(cd "$work" && go mod download -json \
+      "github.com/spiffe/spire@$SPIRE_VERSION" 2>"$work/download.err")" || true
+  src_dir="$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("Dir", ""))' \
+      <<<"${mod_json:-{\}}" 2>/dev/null || true)"
+  [[ -n "$src_dir" && -f "$src_dir/go.mod" ]]
+}
+
 log "downloading github.com/spiffe/spire@$SPIRE_VERSION from ${GOPROXY:-$(go env GOPROXY)}"
-if ! mod_json="$(cd "$work" && go mod download -json \
-    "github.com/spiffe/spire@$SPIRE_VERSION" 2>"$work/download.err")"; then
-  log "go mod download failed:"
-  cat "$work/download.err" >&2
-  [[ -n "${mod_json:-}" ]] && printf '%s\n' "$mod_json" >&2
-  exit 1
-fi
-src_dir="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])' <<<"$mod_json")"
-if [[ ! -f "$src_dir/go.mod" ]]; then
-  log "the module download did not produce a source tree (Dir=$src_dir)"
-  exit 1
+if ! download_spire; then
+  # Go >= 1.21 refuses to unpack a module whose go.mod asks for a newer Go, but the go.mod itself
+  # has arrived: read the version it wants, fetch that toolchain and try again.
+  gomod="$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("GoMod", ""))' \
+      <<<"${mod_json:-{\}}" 2>/dev/null || true)"
+  need_go=""
+  if [[ -n "$gomod" && -f "$gomod" ]]; then
+    need_go="$(sed -n 's/^go \([0-9][0-9.]*\).*/\1/p' "$gomod" | head -n1)"
+  fi
+  if [[ -z "$need_go" ]]; then
+    log "go mod download failed:"
+    cat "$work/download.err" >&2
+    [[ -n "${mod_json:-}" ]] && printf '%s\n' "$mod_json" >&2
+    exit 1
+  fi
+  log "SPIRE $SPIRE_VERSION needs go $need_go, this machine has ${go_version#go}"
+  use_toolchain_from_proxy "$need_go" || exit 1
+  log "using $go_version from the module proxy"
+  if ! download_spire; then
+    log "go mod download failed with $go_version:"
+    cat "$work/download.err" >&2
+    [[ -n "${mod_json:-}" ]] && printf '%s\n' "$mod_json" >&2
+    exit 1
+  fi
 fi
 
-# A local Go at least as new as SPIRE's go.mod asks for is used as is; an older one fetches the
-# exact toolchain go.mod names from the module proxy.
+# A local Go at least as new as SPIRE's go.mod asks for is used as is; an older one (that could
+# still unpack the module, such as Go 1.19) fetches the exact toolchain go.mod names.
 need_go="$(sed -n 's/^go \([0-9][0-9.]*\).*/\1/p' "$src_dir/go.mod" | head -n1)"
 have_go="${go_version#go}"
 if [[ -n "$need_go" && "$(printf '%s\n%s\n' "$need_go" "$have_go" | sort -V | head -n1)" != "$need_go" ]]; then
