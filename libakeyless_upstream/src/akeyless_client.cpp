@@ -678,8 +678,7 @@ Result<CertificateValue> AkeylessClient::get_certificate_value(std::string_view 
     if (value.certificate_pem.empty()) {
       return Error(ErrorCode::kFailedPrecondition,
                    "item '" + std::string(name) +
-                       "' returned no certificate_pem; certificate_name must name a certificate "
-                       "item");
+                       "' returned no certificate_pem; it must be a certificate item");
     }
     const json::value* key = object.if_contains("private_key_pem");
     bool has_key = key != nullptr && key->is_string() && !key->as_string().empty();
