@@ -16,10 +16,14 @@
 #include <openssl/crypto.h>
 #include <boost/json.hpp>
 
+#include "akeyless_upstream/detail/text.hpp"
 #include "akeyless_upstream/encoding.hpp"
 
 namespace akeyless_upstream {
 namespace {
+
+using detail::env_or_empty;
+using detail::trim_space;
 
 namespace json = boost::json;
 
@@ -27,21 +31,6 @@ constexpr std::string_view kGetCallerIdentityBody = "Action=GetCallerIdentity&Ve
 constexpr std::string_view kStsContentType = "application/x-www-form-urlencoded; charset=utf-8";
 constexpr std::string_view kAzureResource = "https://management.azure.com/";
 constexpr int kAzureImdsAttempts = 5;
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 std::string trim_trailing_slashes(std::string text) {
   while (!text.empty() && text.back() == '/') {
@@ -132,7 +121,7 @@ class K8sProvider final : public AuthProvider {
                        "'; mount the token or set k8s_service_account_token_path");
     }
     std::string raw((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    std::string_view token = trim(raw);
+    std::string_view token = trim_space(raw);
     if (token.empty()) {
       OPENSSL_cleanse(raw.data(), raw.size());
       return Error(ErrorCode::kFailedPrecondition,
@@ -170,7 +159,7 @@ class GcpProvider final : public AuthProvider {
   Result<SecretString> auth_request_body(HttpClient& metadata_http,
                                          Deadline deadline) const override {
     // The metadata server mints an identity token for the instance's service account.
-    std::string host(trim(env("GCE_METADATA_HOST")));
+    std::string host(trim_space(env_or_empty("GCE_METADATA_HOST")));
     if (host.empty()) {
       host = "169.254.169.254";
     }
@@ -190,7 +179,7 @@ class GcpProvider final : public AuthProvider {
       return metadata_error("gcp: the GCE metadata server", response->status,
                             "the instance needs a service account that can mint identity tokens");
     }
-    std::string_view jwt = trim(response->body.reveal());
+    std::string_view jwt = trim_space(response->body.reveal());
     if (jwt.empty()) {
       return Error(ErrorCode::kUnavailable, "gcp: the GCE metadata server returned no token");
     }
@@ -222,7 +211,8 @@ class AzureProvider final : public AuthProvider {
 
   Result<SecretString> auth_request_body(HttpClient& metadata_http,
                                          Deadline deadline) const override {
-    std::string base = trim_trailing_slashes(std::string(trim(env("AZURE_IMDS_ENDPOINT"))));
+    std::string base =
+        trim_trailing_slashes(std::string(trim_space(env_or_empty("AZURE_IMDS_ENDPOINT"))));
     if (base.empty()) {
       base = "http://169.254.169.254";
     }
@@ -322,8 +312,8 @@ class AwsProvider final : public AuthProvider {
 };
 
 Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline) {
-  std::string base =
-      trim_trailing_slashes(std::string(trim(env("AWS_EC2_METADATA_SERVICE_ENDPOINT"))));
+  std::string base = trim_trailing_slashes(
+      std::string(trim_space(env_or_empty("AWS_EC2_METADATA_SERVICE_ENDPOINT"))));
   if (base.empty()) {
     base = "http://169.254.169.254";
   }
@@ -344,7 +334,7 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
   if (token->status != 200) {
     return metadata_error("the EC2 instance metadata service", token->status, hint);
   }
-  std::string session(trim(token->body.reveal()));
+  std::string session(trim_space(token->body.reveal()));
 
   HttpRequest role_request;
   role_request.method = "GET";
@@ -355,9 +345,9 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
     OPENSSL_cleanse(session.data(), session.size());
     return role.error().with_context("reading the instance role name");
   }
-  std::string_view role_text = trim(role->body.reveal());
+  std::string_view role_text = trim_space(role->body.reveal());
   std::string role_name(role_text.substr(0, role_text.find('\n')));
-  role_name = std::string(trim(role_name));
+  role_name = std::string(trim_space(role_name));
   if (role->status != 200 || role_name.empty() ||
       role_name.find_first_of("/?#") != std::string::npos) {
     OPENSSL_cleanse(session.data(), session.size());
@@ -404,7 +394,7 @@ Result<sigv4::Credentials> imds_credentials(HttpClient& http, Deadline deadline)
 
 std::string aws_region() {
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
-    std::string value(trim(env(name)));
+    std::string value(trim_space(env_or_empty(name)));
     if (!value.empty()) {
       return value;
     }
@@ -469,13 +459,13 @@ Result<SecretString> aws_cloud_id(const sigv4::Credentials& credentials, std::st
 }
 
 Result<sigv4::Credentials> aws_credentials(HttpClient& metadata_http, Deadline deadline) {
-  std::string key_id(trim(env("AWS_ACCESS_KEY_ID")));
-  std::string secret(trim(env("AWS_SECRET_ACCESS_KEY")));
+  std::string key_id(trim_space(env_or_empty("AWS_ACCESS_KEY_ID")));
+  std::string secret(trim_space(env_or_empty("AWS_SECRET_ACCESS_KEY")));
   if (!key_id.empty() && !secret.empty()) {
     sigv4::Credentials out;
     out.access_key_id = key_id;
     out.secret_access_key = SecretString(secret);
-    out.session_token = std::string(trim(env("AWS_SESSION_TOKEN")));
+    out.session_token = std::string(trim_space(env_or_empty("AWS_SESSION_TOKEN")));
     OPENSSL_cleanse(secret.data(), secret.size());
     return out;
   }

@@ -46,27 +46,6 @@ Bytes octets(const ASN1_STRING* value) {
   return Bytes(data, data + ASN1_STRING_length(value));
 }
 
-// PemBlock owns what PEM_read_bio allocates; the data is cleared before it is freed because a
-// skipped block may hold key material.
-struct PemBlock {
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long size = 0;
-
-  PemBlock() = default;
-  PemBlock(const PemBlock&) = delete;
-  PemBlock& operator=(const PemBlock&) = delete;
-  ~PemBlock() {
-    if (data != nullptr) {
-      OPENSSL_cleanse(data, static_cast<std::size_t>(size));
-    }
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
-};
-
 }  // namespace
 
 Result<Certificate> Certificate::from_der(std::span<const std::uint8_t> der) {
@@ -254,7 +233,7 @@ Result<std::vector<Certificate>> parse_certificates_pem(std::string_view pem,
 
   std::vector<Certificate> certificates;
   for (int block_index = 1;; ++block_index) {
-    PemBlock block;
+    detail::PemBlock block;
     if (PEM_read_bio(bio.get(), &block.name, &block.header, &block.data, &block.size) != 1) {
       unsigned long code = ERR_peek_last_error();
       if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {

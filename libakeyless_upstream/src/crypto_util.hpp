@@ -11,6 +11,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -21,6 +22,27 @@
 #include "akeyless_upstream/result.hpp"
 
 namespace akeyless_upstream::detail {
+
+// PemBlock owns what PEM_read_bio allocates. The decoded bytes are cleared before they are freed:
+// a block may hold key material, including one skipped while looking for certificates.
+struct PemBlock {
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long size = 0;
+
+  PemBlock() = default;
+  PemBlock(const PemBlock&) = delete;
+  PemBlock& operator=(const PemBlock&) = delete;
+  ~PemBlock() {
+    if (data != nullptr) {
+      OPENSSL_cleanse(data, static_cast<std::size_t>(size));
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+  }
+};
 
 // bio_contents copies what a memory BIO holds.
 std::string bio_contents(BIO* bio);

@@ -26,11 +26,15 @@
 #include <boost/beast/ssl.hpp>
 
 #include "akeyless_upstream/detail/ossl.hpp"
+#include "akeyless_upstream/detail/text.hpp"
 #include "akeyless_upstream/encoding.hpp"
 #include "akeyless_upstream/version.hpp"
 
 namespace akeyless_upstream {
 namespace {
+
+using detail::env_or_empty;
+using detail::trim_space;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -47,21 +51,6 @@ std::string to_lower(std::string_view text) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return out;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) {
@@ -126,7 +115,7 @@ std::optional<std::pair<std::string, std::optional<std::uint16_t>>> split_host_p
 
 // host_of_override reads a metadata override variable that holds either a URL or host[:port].
 std::string host_of_override(const char* name) {
-  std::string value(trim(env(name)));
+  std::string value(trim_space(env_or_empty(name)));
   if (value.empty()) {
     return {};
   }
@@ -280,7 +269,7 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host, std::uin
     if (end == std::string_view::npos) {
       end = no_proxy.size();
     }
-    std::string entry = to_lower(trim(no_proxy.substr(start, end - start)));
+    std::string entry = to_lower(trim_space(no_proxy.substr(start, end - start)));
     start = end + 1;
     if (entry.empty()) {
       continue;
@@ -321,17 +310,17 @@ Result<std::optional<ProxyConfig>> proxy_for_environment(const Url& target) {
   if (target.scheme != "https") {
     return std::optional<ProxyConfig>();
   }
-  std::string proxy_text = env("HTTPS_PROXY");
+  std::string proxy_text = env_or_empty("HTTPS_PROXY");
   if (proxy_text.empty()) {
-    proxy_text = env("https_proxy");
+    proxy_text = env_or_empty("https_proxy");
   }
-  proxy_text = std::string(trim(proxy_text));
+  proxy_text = std::string(trim_space(proxy_text));
   if (proxy_text.empty()) {
     return std::optional<ProxyConfig>();
   }
-  std::string no_proxy = env("NO_PROXY");
+  std::string no_proxy = env_or_empty("NO_PROXY");
   if (no_proxy.empty()) {
-    no_proxy = env("no_proxy");
+    no_proxy = env_or_empty("no_proxy");
   }
   if (no_proxy_matches(no_proxy, target.host, target.port)) {
     return std::optional<ProxyConfig>();

@@ -17,27 +17,6 @@ using detail::with_crypto_error;
 
 namespace {
 
-// PemBlock owns what PEM_read_bio allocates and clears the decoded bytes (key material) before
-// freeing them.
-struct PemBlock {
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long size = 0;
-
-  PemBlock() = default;
-  PemBlock(const PemBlock&) = delete;
-  PemBlock& operator=(const PemBlock&) = delete;
-  ~PemBlock() {
-    if (data != nullptr) {
-      OPENSSL_cleanse(data, static_cast<std::size_t>(size));
-    }
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-  }
-};
-
 enum class KeyBlockKind { kPkcs8, kSec1, kPkcs1, kEncrypted, kEcParameters, kOther };
 
 KeyBlockKind classify(std::string_view name) {
@@ -143,7 +122,7 @@ Result<PrivateKey> PrivateKey::from_pem(const SecretString& pem) {
   std::optional<EvpPkeyPtr> key;
   int blocks = 0;
   for (;;) {
-    PemBlock block;
+    detail::PemBlock block;
     if (PEM_read_bio(bio.get(), &block.name, &block.header, &block.data, &block.size) != 1) {
       unsigned long code = ERR_peek_last_error();
       if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
