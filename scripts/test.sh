@@ -45,6 +45,9 @@ run_suite() {  # run_suite DIR LABEL [meson test options...]
   local rc=0
   meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" || rc=$?
   summaries+=("$(python3 scripts/test_summary.py "$dir/meson-logs/testlog.json" "$label")")
+  # No fixture secret may appear anywhere in the run's output (SPIRE's and the emulator's logs
+  # included).
+  python3 scripts/check_no_secrets.py "$dir/meson-logs/testlog.txt" || rc=1
   return $rc
 }
 
