@@ -234,15 +234,12 @@ Result<std::vector<Certificate>> parse_certificates_pem(std::string_view pem,
   std::vector<Certificate> certificates;
   for (int block_index = 1;; ++block_index) {
     detail::PemBlock block;
-    if (PEM_read_bio(bio.get(), &block.name, &block.header, &block.data, &block.size) != 1) {
-      unsigned long code = ERR_peek_last_error();
-      if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
-        ERR_clear_error();
-        break;
-      }
-      return Error(ErrorCode::kInvalidArgument,
-                   with_crypto_error(subject + ": PEM block " + std::to_string(block_index) +
-                                     " is malformed"));
+    Result<bool> read = detail::read_pem_block(bio.get(), block, subject + ": ", block_index);
+    if (!read.ok()) {
+      return read.error();
+    }
+    if (!*read) {
+      break;
     }
     if (std::string_view(block.name) != "CERTIFICATE") {
       continue;

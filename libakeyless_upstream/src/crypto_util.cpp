@@ -2,6 +2,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 
 namespace akeyless_upstream::detail {
 
@@ -36,6 +37,20 @@ std::string format_time(TimePoint time) {
   char buffer[32];
   std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &parts);
   return buffer;
+}
+
+Result<bool> read_pem_block(BIO* bio, PemBlock& block, std::string_view what, int number) {
+  if (PEM_read_bio(bio, &block.name, &block.header, &block.data, &block.size) == 1) {
+    return true;
+  }
+  unsigned long code = ERR_peek_last_error();
+  if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
+    ERR_clear_error();  // the normal end of the input
+    return false;
+  }
+  return Error(ErrorCode::kInvalidArgument,
+               with_crypto_error(std::string(what) + "PEM block " + std::to_string(number) +
+                                 " is malformed"));
 }
 
 Result<Asn1IntegerPtr> random_serial() {

@@ -44,6 +44,11 @@ struct PemBlock {
   }
 };
 
+// read_pem_block reads the next PEM block of `bio` into `block` (which must be empty): true when
+// a block was read, false at the end of the input. A malformed block is kInvalidArgument
+// "<what>PEM block <number> is malformed (<libcrypto reason>)".
+Result<bool> read_pem_block(BIO* bio, PemBlock& block, std::string_view what, int number);
+
 // bio_contents copies what a memory BIO holds.
 std::string bio_contents(BIO* bio);
 

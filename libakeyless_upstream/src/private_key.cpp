@@ -123,15 +123,12 @@ Result<PrivateKey> PrivateKey::from_pem(const SecretString& pem) {
   int blocks = 0;
   for (;;) {
     detail::PemBlock block;
-    if (PEM_read_bio(bio.get(), &block.name, &block.header, &block.data, &block.size) != 1) {
-      unsigned long code = ERR_peek_last_error();
-      if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
-        ERR_clear_error();
-        break;
-      }
-      return Error(ErrorCode::kInvalidArgument,
-                   with_crypto_error("private key PEM block " + std::to_string(blocks + 1) +
-                                     " is malformed"));
+    Result<bool> read = detail::read_pem_block(bio.get(), block, "private key ", blocks + 1);
+    if (!read.ok()) {
+      return read.error();
+    }
+    if (!*read) {
+      break;
     }
     ++blocks;
     KeyBlockKind kind = classify(block.name);

@@ -107,9 +107,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     aku::CaSigner signer(std::make_shared<const aku::UpstreamMaterial>(std::move(*material)));
-    Stats mint = measure(iterations, [&] {
-      return signer.mint(*csr, "example.org", std::chrono::hours(24)).ok();
-    });
+    Stats mint = measure(
+        iterations, [&] { return signer.mint(*csr, "example.org", std::chrono::hours(24)).ok(); });
 
     std::printf("%-10s %14.0f %14.0f %14.0f %14.0f\n",
                 std::string(aku::key_type_name(type)).c_str(), load.median_us, load.p90_us,

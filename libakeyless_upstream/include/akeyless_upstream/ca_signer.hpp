@@ -44,8 +44,8 @@ class CaSigner {
   //    basicConstraints critical CA:TRUE without pathlen, keyUsage critical keyCertSign|cRLSign,
   //    SKI = SHA-1 of the CSR key, AKI = the signing certificate's key id;
   //  - issuer = the signing certificate's raw subject; random positive 128-bit serial
-  //    (as SPIRE's); NotBefore = now - 10 s; NotAfter = now + preferred_ttl (0 → 1 h), clamped to the
-  //    signing certificate's NotAfter; SHA-384 for a P-384 upstream key, SHA-256 otherwise.
+  //    (as SPIRE's); NotBefore = now - 10 s; NotAfter = now + preferred_ttl (0 → 1 h), clamped to
+  //    the signing certificate's NotAfter; SHA-384 for a P-384 upstream key, SHA-256 otherwise.
   // The result is verified through the chain to the roots before it is returned.
   // Errors: kInvalidArgument for a bad CSR (the message names what is wrong), kFailedPrecondition
   // when the signing certificate has expired, kInternal for libcrypto failures.
