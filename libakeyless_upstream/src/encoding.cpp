@@ -36,7 +36,8 @@ std::string base64_encode(std::span<const std::uint8_t> data) {
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
-    std::uint32_t n = (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
+    std::uint32_t n =
+        (std::uint32_t{data[i]} << 16) | (std::uint32_t{data[i + 1]} << 8) | data[i + 2];
     out += kBase64Alphabet[(n >> 18) & 63];
     out += kBase64Alphabet[(n >> 12) & 63];
     out += kBase64Alphabet[(n >> 6) & 63];
@@ -66,7 +67,8 @@ Result<Bytes> base64_decode(std::string_view text) {
     ++padding;
   }
   if (padding > 0 && text.size() % 4 != 0) {
-    return Error(ErrorCode::kInvalidArgument, "base64 text has padding but a length that is not a multiple of 4");
+    return Error(ErrorCode::kInvalidArgument,
+                 "base64 text has padding but a length that is not a multiple of 4");
   }
   if (end % 4 == 1) {
     return Error(ErrorCode::kInvalidArgument, "base64 text has an impossible length");

@@ -24,7 +24,9 @@ inline std::span<const std::uint8_t> as_bytes(std::string_view text) noexcept {
 
 // base64_encode: RFC 4648 section 4, with padding.
 std::string base64_encode(std::span<const std::uint8_t> data);
-inline std::string base64_encode(std::string_view text) { return base64_encode(as_bytes(text)); }
+inline std::string base64_encode(std::string_view text) {
+  return base64_encode(as_bytes(text));
+}
 
 // base64_decode accepts the standard alphabet with or without padding; whitespace is not
 // allowed. Errors: kInvalidArgument naming the offset of the first bad character.

@@ -37,23 +37,40 @@ enum class ErrorCode : int {
 // code_name returns the canonical upper-case name of a code ("INVALID_ARGUMENT").
 constexpr std::string_view code_name(ErrorCode code) noexcept {
   switch (code) {
-    case ErrorCode::kOk: return "OK";
-    case ErrorCode::kCancelled: return "CANCELLED";
-    case ErrorCode::kUnknown: return "UNKNOWN";
-    case ErrorCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case ErrorCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
-    case ErrorCode::kNotFound: return "NOT_FOUND";
-    case ErrorCode::kAlreadyExists: return "ALREADY_EXISTS";
-    case ErrorCode::kPermissionDenied: return "PERMISSION_DENIED";
-    case ErrorCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case ErrorCode::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case ErrorCode::kAborted: return "ABORTED";
-    case ErrorCode::kOutOfRange: return "OUT_OF_RANGE";
-    case ErrorCode::kUnimplemented: return "UNIMPLEMENTED";
-    case ErrorCode::kInternal: return "INTERNAL";
-    case ErrorCode::kUnavailable: return "UNAVAILABLE";
-    case ErrorCode::kDataLoss: return "DATA_LOSS";
-    case ErrorCode::kUnauthenticated: return "UNAUTHENTICATED";
+    case ErrorCode::kOk:
+      return "OK";
+    case ErrorCode::kCancelled:
+      return "CANCELLED";
+    case ErrorCode::kUnknown:
+      return "UNKNOWN";
+    case ErrorCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case ErrorCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case ErrorCode::kNotFound:
+      return "NOT_FOUND";
+    case ErrorCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case ErrorCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case ErrorCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case ErrorCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case ErrorCode::kAborted:
+      return "ABORTED";
+    case ErrorCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case ErrorCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case ErrorCode::kInternal:
+      return "INTERNAL";
+    case ErrorCode::kUnavailable:
+      return "UNAVAILABLE";
+    case ErrorCode::kDataLoss:
+      return "DATA_LOSS";
+    case ErrorCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
   }
   return "UNKNOWN";
 }
@@ -93,15 +110,26 @@ class Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error)
+      : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { check_value(); return std::get<0>(state_); }
-  const T& value() const& { check_value(); return std::get<0>(state_); }
-  T&& value() && { check_value(); return std::get<0>(std::move(state_)); }
+  T& value() & {
+    check_value();
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    check_value();
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    check_value();
+    return std::get<0>(std::move(state_));
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
